@@ -1,0 +1,1 @@
+export { fixupAcl, validId, digestId } from './acl.js';

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * The `paddock` command. `paddock start [--config zoo.cfg]` runs one server; without a
+ * config it uses the embedded standalone configuration (127.0.0.1:2181, ./data).
+ */
+import { parseArgs } from 'node:util';
+import { PaddockServer, buildConfig, createLogger, loadConfigFile, parseProperties, EMBEDDED_CONFIG, ConfigError } from '../server/index.js';
+import type { ServerConfig } from '../server/index.js';
+
+const USAGE = `Usage: paddock <command> [options]
+
+Commands:
+  start [--config FILE] [--port N] [--data-dir DIR]
+        Start a server. FILE is a ZooKeeper zoo.cfg. Without it Paddock uses its embedded
+        standalone config: 127.0.0.1:2181, data in ./data. SERVER_JVMFLAGS and JVMFLAGS
+        -D properties apply as they do for ZooKeeper.
+  help  Show this text.
+`;
+
+function configFrom(values: { config?: string; port?: string; 'data-dir'?: string }): ServerConfig {
+  const overrides = new Map<string, string>();
+  if (values.config) {
+    const config = loadConfigFile(values.config);
+    if (values.port) config.clientPort = Number(values.port);
+    if (values['data-dir']) config.dataDir = config.dataLogDir = values['data-dir'];
+    return config;
+  }
+  const entries = parseProperties(EMBEDDED_CONFIG);
+  if (values.port) entries.set('clientPort', values.port);
+  if (values['data-dir']) entries.set('dataDir', values['data-dir']);
+  return buildConfig(entries, { baseDir: process.cwd(), env: process.env, overrides });
+}
+
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      'data-dir': { type: 'string', short: 'd' },
+    },
+    strict: true,
+  });
+  const config = configFrom(values);
+  const log = createLogger({ serverId: config.serverId });
+  const server = new PaddockServer(config, log);
+  await server.start();
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      await start(rest);
+      return -1;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`paddock: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof ConfigError || error instanceof TypeError ? error.message : String((error as Error)?.stack ?? error);
+    process.stderr.write(`paddock: ${message}\n`);
+    process.exit(1);
+  },
+);

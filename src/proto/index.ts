@@ -1,0 +1,1 @@
+export { FrameDecoder, FrameError } from './framing.js';

@@ -1,0 +1,157 @@
+/**
+ * One client socket: frames in, frames out. Outgoing frames are gathered and written once
+ * per turn of the event loop (corked), and reading pauses while the peer does not drain
+ * its replies or too many of its requests are queued, so one slow client cannot make the
+ * server buffer without bound.
+ */
+import type { Socket } from 'node:net';
+import { EventType, KeeperState, ReplyHeaderCodec, WatcherEventCodec, JuteWriter, Xid } from '../jute/index.js';
+import { FrameDecoder, FrameError } from '../proto/index.js';
+import type { Watcher } from '../watch/index.js';
+import type { ClientSession, ReplySink } from './pipeline.js';
+
+export interface ConnectionHandler {
+  /** The handshake frame or a request frame; throwing closes the connection. */
+  onFrame(connection: Connection, frame: Buffer): void;
+  /** First four bytes of a new connection spelled a four-letter word. */
+  onFourLetterWord(connection: Connection, word: string): void;
+  onClose(connection: Connection): void;
+  isFourLetterWord(word: string): boolean;
+}
+
+export interface ConnectionStats {
+  packetsReceived: number;
+  packetsSent: number;
+  connectedAtMs: number;
+  lastZxid: bigint;
+}
+
+let nextConnectionId = 1;
+
+export class Connection implements Watcher, ReplySink {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly stats: ConnectionStats = { packetsReceived: 0, packetsSent: 0, connectedAtMs: Date.now(), lastZxid: -1n };
+  session: ClientSession | null = null;
+  handshakeDone = false;
+  /** The client sent the readOnly byte in its ConnectRequest; the reply mirrors it. */
+  closed = false;
+  private readonly decoder: FrameDecoder;
+  private outgoing: Buffer[] = [];
+  private flushScheduled = false;
+  private readingPausedForDrain = false;
+  private firstChunk = true;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handler: ConnectionHandler,
+    maxFrameBytes: number,
+    private readonly log: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    // The handshake and each request may carry maxbuffer bytes of data plus their headers.
+    this.decoder = new FrameDecoder(maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', (error) => this.log.debug({ conn: this.id, err: error.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClosed());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (this.firstChunk) {
+      this.firstChunk = false;
+      if (chunk.length >= 4) {
+        const word = chunk.toString('latin1', 0, 4);
+        if (this.handler.isFourLetterWord(word)) {
+          this.handler.onFourLetterWord(this, word);
+          return;
+        }
+      }
+    }
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      if (error instanceof FrameError) {
+        this.log.warn({ conn: this.id, remote: this.remoteAddress, reason: error.message }, 'closing connection: bad frame');
+        this.close();
+        return;
+      }
+      throw error;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.stats.packetsReceived++;
+      try {
+        this.handler.onFrame(this, frame);
+      } catch (error) {
+        this.log.warn({ conn: this.id, remote: this.remoteAddress, reason: (error as Error).message }, 'closing connection: bad request');
+        this.close();
+        return;
+      }
+    }
+  }
+
+  /** Queues a whole frame (length prefix included) for the socket. */
+  send(frame: Buffer): void {
+    if (this.closed) return;
+    this.outgoing.push(frame);
+    this.stats.packetsSent++;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.outgoing.length === 0) return;
+    const frames = this.outgoing;
+    this.outgoing = [];
+    const ok = this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    if (!ok && !this.readingPausedForDrain) {
+      this.readingPausedForDrain = true;
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    if (this.readingPausedForDrain) {
+      this.readingPausedForDrain = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Watcher: a triggered watch becomes a notification frame (xid -1). */
+  deliver(type: EventType, path: string): void {
+    const writer = JuteWriter.frame(32 + path.length * 3);
+    ReplyHeaderCodec.write(writer, { xid: Xid.notification, zxid: -1n, err: 0 });
+    WatcherEventCodec.write(writer, { type, state: KeeperState.SyncConnected, path });
+    this.send(writer.toBuffer());
+  }
+
+  /** Sends what is queued, then closes: replies that precede a close are not lost. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.socket.end();
+    // A peer that never reads would keep the socket half-open; do not wait for it for long.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onSocketClosed(): void {
+    this.closed = true;
+    this.handler.onClose(this);
+  }
+
+  /** Writes raw text (four-letter words) and closes. */
+  sendTextAndClose(text: string): void {
+    this.socket.end(text);
+    this.closed = true;
+  }
+}

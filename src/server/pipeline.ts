@@ -1,0 +1,163 @@
+/**
+ * The request pipeline of one server: per-session FIFO queues, the prep stage for writes,
+ * commit in zxid order, apply, watches, replies. A session's replies leave in the order its
+ * requests came: a read waits behind the session's earlier writes, and is executed only when
+ * it reaches the head of the queue, so it sees them.
+ */
+import { DataTree } from '../tree/index.js';
+import type { ApplyResult, Txn, TxnBody } from '../tree/index.js';
+import { WatchManager } from '../watch/index.js';
+import { OpCode } from '../jute/index.js';
+import type { Id } from '../jute/index.js';
+import { Preparer } from './prep.js';
+import type { PrepContext } from './prep.js';
+
+/** What a session needs from its connection. */
+export interface ReplySink {
+  send(frame: Buffer): void;
+}
+
+interface QueuedRequest {
+  /** The encoded reply once known; null while a write awaits its commit. */
+  reply: Buffer | null;
+  /** For reads: produces the reply when the request reaches the head of the queue. */
+  execute: (() => Buffer | null) | null;
+  /** A write whose txn has not been applied yet. */
+  awaitingCommit: boolean;
+  /** Runs after the reply was sent (e.g. closing the connection after closeSession). */
+  after?: () => void;
+}
+
+export class ClientSession {
+  readonly queue: QueuedRequest[] = [];
+  readonly authIds: Id[] = [];
+  sink: ReplySink | null = null;
+  constructor(readonly id: bigint) {}
+}
+
+/** Where proposed txns go; it calls `Pipeline.commit` for each, in zxid order. */
+export interface Committer {
+  propose(txn: Txn): void;
+}
+
+type OnApplied = (result: ApplyResult, txn: Txn) => Buffer | null;
+
+interface InFlight {
+  session: ClientSession | null;
+  entry: QueuedRequest | null;
+  onApplied: OnApplied | null;
+}
+
+export interface PipelineHooks {
+  /** Called after a closeSession txn was applied. */
+  sessionClosed(sessionId: bigint): void;
+  /** Called for each committed txn after it was applied and its watches fired. */
+  applied?(txn: Txn, result: ApplyResult): void;
+}
+
+export class Pipeline {
+  readonly preparer: Preparer;
+  private committer: Committer | null = null;
+  private readonly inFlight = new Map<bigint, InFlight>();
+  private lastProposedZxid: bigint;
+  private outstanding = 0;
+
+  constructor(
+    readonly tree: DataTree,
+    readonly watches: WatchManager,
+    private readonly hooks: PipelineHooks,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.preparer = new Preparer(tree);
+    this.lastProposedZxid = tree.lastProcessedZxid;
+  }
+
+  setCommitter(committer: Committer): void {
+    this.committer = committer;
+  }
+
+  /** Requests queued or in flight across all sessions. */
+  get outstandingRequests(): number {
+    return this.outstanding;
+  }
+
+  /** Queues a write: prepares it now (assigning its zxid) and proposes its txn. */
+  submitWrite(
+    session: ClientSession | null,
+    build: (ctx: PrepContext) => TxnBody,
+    onApplied: OnApplied | null,
+    after?: () => void,
+  ): bigint {
+    if (!this.committer) throw new Error('pipeline has no committer');
+    const zxid = this.lastProposedZxid + 1n;
+    this.lastProposedZxid = zxid;
+    const sessionId = session?.id ?? 0n;
+    const ctx: PrepContext = { sessionId, zxid, authIds: session?.authIds ?? [] };
+    const body = this.preparer.prepare(() => build(ctx));
+    const entry: QueuedRequest | null = session ? { reply: null, execute: null, awaitingCommit: true, after } : null;
+    if (session && entry) {
+      session.queue.push(entry);
+      this.outstanding++;
+    }
+    this.inFlight.set(zxid, { session, entry, onApplied });
+    this.committer.propose({ sessionId, cxid: 0, zxid, timeMs: this.clock(), body });
+    return zxid;
+  }
+
+  /** A write for a session that is not tied to a client request (expiry, server-side). */
+  submitServerTxn(sessionId: bigint, build: (ctx: PrepContext) => TxnBody): bigint {
+    if (!this.committer) throw new Error('pipeline has no committer');
+    const zxid = this.lastProposedZxid + 1n;
+    this.lastProposedZxid = zxid;
+    const body = this.preparer.prepare(() => build({ sessionId, zxid, authIds: [] }));
+    this.inFlight.set(zxid, { session: null, entry: null, onApplied: null });
+    this.committer.propose({ sessionId, cxid: 0, zxid, timeMs: this.clock(), body });
+    return zxid;
+  }
+
+  /** Queues a read (or any request answered locally) behind the session's earlier requests. */
+  submitRead(session: ClientSession, execute: () => Buffer | null, after?: () => void): void {
+    session.queue.push({ reply: null, execute, awaitingCommit: false, after });
+    this.outstanding++;
+    this.drain(session);
+  }
+
+  /** Applies a committed txn: tree, then watches, then the reply, in that order. */
+  commit(txn: Txn): void {
+    const { result, events } = this.tree.apply(txn);
+    this.preparer.committed(txn.zxid);
+    for (const event of events) this.watches.trigger(event.type, event.path);
+    const flight = this.inFlight.get(txn.zxid);
+    this.inFlight.delete(txn.zxid);
+    if (txn.body.type === OpCode.closeSession) this.hooks.sessionClosed(txn.sessionId);
+    this.hooks.applied?.(txn, result);
+    if (flight?.entry && flight.session) {
+      flight.entry.reply = flight.onApplied ? flight.onApplied(result, txn) : null;
+      flight.entry.awaitingCommit = false;
+      this.drain(flight.session);
+    }
+  }
+
+  /** Sends every reply at the head of the queue that is ready, executing reads as they come up. */
+  drain(session: ClientSession): void {
+    const queue = session.queue;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      if (head.execute) {
+        head.reply = head.execute();
+        head.execute = null;
+      } else if (head.awaitingCommit) {
+        return;
+      }
+      queue.shift();
+      this.outstanding--;
+      if (head.reply && session.sink) session.sink.send(head.reply);
+      head.after?.();
+    }
+  }
+
+  /** Drops a session's queued requests (its connection is gone); in-flight writes still commit. */
+  detach(session: ClientSession): void {
+    session.sink = null;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The leader's "prep" stage (ZooKeeper's PrepRequestProcessor): validates a write against
+ * the tree plus the writes already in flight, and turns it into a txn body. A write that
+ * fails validation still becomes a txn (an error txn), so it takes a zxid and keeps its
+ * place in the session's order, as in ZooKeeper.
+ */
+import { CreateFlag, Err, OpCode } from '../jute/index.js';
+import type { ACL, CreateRequest, DeleteRequest, Id, SetACLRequest, SetDataRequest } from '../jute/index.js';
+import { fixupAcl } from '../acl/index.js';
+import { DataTree, invalidPathReason, parentOf, sequenceSuffix } from '../tree/index.js';
+import type { TxnBody } from '../tree/index.js';
+
+/** A node as the writes in flight will leave it (ZooKeeper's ChangeRecord). */
+interface NodeRecord {
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  childCount: number;
+  acl: ACL[];
+}
+
+interface ChangeRecord {
+  zxid: bigint;
+  /** null: deleted by a write in flight. */
+  node: NodeRecord | null;
+}
+
+export class PrepError extends Error {
+  constructor(readonly code: number) {
+    super(`prep error ${code}`);
+  }
+}
+
+const SPECIAL_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
+
+export interface PrepContext {
+  sessionId: bigint;
+  zxid: bigint;
+  authIds: readonly Id[];
+}
+
+export class Preparer {
+  private readonly changes = new Map<string, ChangeRecord>();
+
+  constructor(private readonly tree: DataTree) {}
+
+  /** Pending change records; for tests and metrics. */
+  get outstandingCount(): number {
+    return this.changes.size;
+  }
+
+  private record(path: string): NodeRecord | null {
+    const change = this.changes.get(path);
+    if (change) return change.node;
+    const node = this.tree.get(path);
+    if (!node) return null;
+    return {
+      version: node.version,
+      cversion: node.cversion,
+      aversion: node.aversion,
+      ephemeralOwner: node.ephemeralOwner,
+      childCount: node.children.size,
+      acl: node.acl,
+    };
+  }
+
+  private mustRecord(path: string): NodeRecord {
+    const node = this.record(path);
+    if (!node) throw new PrepError(Err.NoNode);
+    return node;
+  }
+
+  private remember(path: string, zxid: bigint, node: NodeRecord | null): void {
+    this.changes.set(path, { zxid, node });
+  }
+
+  /** Called once a txn is applied: its change records now live in the tree. */
+  committed(zxid: bigint): void {
+    for (const [path, change] of this.changes) if (change.zxid <= zxid) this.changes.delete(path);
+  }
+
+  /** Forgets every record, e.g. when a new leader starts preparing from its own tree. */
+  reset(): void {
+    this.changes.clear();
+  }
+
+  /** Runs one prep function; a validation failure becomes an error txn. */
+  prepare(build: () => TxnBody): TxnBody {
+    try {
+      return build();
+    } catch (error) {
+      if (error instanceof PrepError) return { type: OpCode.error, err: error.code };
+      throw error;
+    }
+  }
+
+  create(ctx: PrepContext, request: CreateRequest): TxnBody {
+    const flags = request.flags;
+    if (flags < CreateFlag.persistent || flags > CreateFlag.ephemeralSequential) {
+      // Containers and TTL nodes come with their own op codes; here they are bad arguments.
+      throw new PrepError(Err.BadArguments);
+    }
+    const ephemeral = flags === CreateFlag.ephemeral || flags === CreateFlag.ephemeralSequential;
+    const sequential = flags === CreateFlag.persistentSequential || flags === CreateFlag.ephemeralSequential;
+    const parentPath = parentForWrite(request.path);
+    const acl = fixupAcl(request.acl, ctx.authIds);
+    if (!acl) throw new PrepError(Err.InvalidACL);
+    const parent = this.mustRecord(parentPath);
+    const path = sequential ? request.path + sequenceSuffix(parent.cversion) : request.path;
+    if (invalidPathReason(path) !== null) throw new PrepError(Err.BadArguments);
+    if (this.record(path) !== null) throw new PrepError(Err.NodeExists);
+    if (parent.ephemeralOwner > 0n) throw new PrepError(Err.NoChildrenForEphemerals);
+    const parentCVersion = parent.cversion + 1;
+    const ephemeralOwner = ephemeral ? ctx.sessionId : 0n;
+    this.remember(parentPath, ctx.zxid, { ...parent, cversion: parentCVersion, childCount: parent.childCount + 1 });
+    this.remember(path, ctx.zxid, { version: 0, cversion: 0, aversion: 0, ephemeralOwner, childCount: 0, acl });
+    // Copy: the request's data is a view of a network buffer that must not be kept alive.
+    const data = Buffer.from(request.data ?? Buffer.alloc(0));
+    return { type: OpCode.create, path, data, acl, ephemeralOwner, parentCVersion };
+  }
+
+  delete(ctx: PrepContext, request: DeleteRequest): TxnBody {
+    const parentPath = parentForWrite(request.path);
+    if (SPECIAL_PATHS.has(request.path)) throw new PrepError(Err.BadArguments);
+    const parent = this.mustRecord(parentPath);
+    const node = this.mustRecord(request.path);
+    checkVersion(node.version, request.version);
+    if (node.childCount > 0) throw new PrepError(Err.NotEmpty);
+    this.remember(parentPath, ctx.zxid, { ...parent, cversion: parent.cversion + 1, childCount: parent.childCount - 1 });
+    this.remember(request.path, ctx.zxid, null);
+    return { type: OpCode.delete, path: request.path };
+  }
+
+  setData(ctx: PrepContext, request: SetDataRequest): TxnBody {
+    validateFullPath(request.path);
+    const node = this.mustRecord(request.path);
+    const version = checkVersion(node.version, request.version);
+    this.remember(request.path, ctx.zxid, { ...node, version });
+    return { type: OpCode.setData, path: request.path, data: Buffer.from(request.data ?? Buffer.alloc(0)), version };
+  }
+
+  setACL(ctx: PrepContext, request: SetACLRequest): TxnBody {
+    validateFullPath(request.path);
+    const acl = fixupAcl(request.acl, ctx.authIds);
+    if (!acl) throw new PrepError(Err.InvalidACL);
+    const node = this.mustRecord(request.path);
+    const version = checkVersion(node.aversion, request.version);
+    this.remember(request.path, ctx.zxid, { ...node, aversion: version, acl });
+    return { type: OpCode.setACL, path: request.path, acl, version };
+  }
+
+  check(_ctx: PrepContext, request: { path: string; version: number }): TxnBody {
+    validateFullPath(request.path);
+    const node = this.mustRecord(request.path);
+    checkVersion(node.version, request.version);
+    return { type: OpCode.check, path: request.path, version: request.version };
+  }
+
+  /** The session's ephemerals, as the writes in flight will leave them, are deleted. */
+  closeSession(ctx: PrepContext): TxnBody {
+    const owned = new Set(this.tree.ephemeralsOf(ctx.sessionId));
+    for (const [path, change] of this.changes) {
+      if (change.node?.ephemeralOwner === ctx.sessionId) owned.add(path);
+      else owned.delete(path);
+    }
+    for (const path of owned) {
+      const parentPath = parentOf(path);
+      const parent = this.record(parentPath);
+      if (parent) {
+        this.remember(parentPath, ctx.zxid, { ...parent, cversion: parent.cversion + 1, childCount: parent.childCount - 1 });
+      }
+      this.remember(path, ctx.zxid, null);
+    }
+    return { type: OpCode.closeSession };
+  }
+}
+
+function validateFullPath(path: string): void {
+  if (invalidPathReason(path) !== null) throw new PrepError(Err.BadArguments);
+}
+
+/** ZooKeeper's getParentPathAndValidate: a path without '/' or with NUL is a bad argument. */
+function parentForWrite(path: string): string {
+  if (path.lastIndexOf('/') === -1 || path.includes('\u0000')) throw new PrepError(Err.BadArguments);
+  if (path === '/') return '/';
+  const parent = parentOf(path);
+  return parent === '' ? '/' : parent;
+}
+
+/** -1 matches any version; otherwise it must equal the current one. Returns the next. */
+function checkVersion(current: number, expected: number): number {
+  if (expected !== -1 && expected !== current) throw new PrepError(Err.BadVersion);
+  // Versions are signed 32-bit in the wire format; wrap as Java's int does.
+  return (current + 1) | 0;
+}
+

@@ -1,0 +1,278 @@
+/**
+ * One Paddock server: wires the tree, sessions, watches and the request pipeline to the
+ * client port, and owns the timers and sockets. Standalone mode is an ensemble of one.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import {
+  AuthPacketCodec,
+  ConnectRequestCodec,
+  ConnectResponseCodec,
+  Err,
+  JuteReader,
+  JuteWriter,
+  OpCode,
+  RequestHeaderCodec,
+  Xid,
+} from '../jute/index.js';
+import type { ConnectRequest } from '../jute/index.js';
+import { digestId } from '../acl/index.js';
+import { FOUR_LETTER_WORDS, runFourLetterWord } from '../admin/index.js';
+import type { ServerView } from '../admin/index.js';
+import { SessionTracker, checkSessionPassword, sessionPassword, SESSION_PASSWORD_BYTES } from '../session/index.js';
+import { DataTree } from '../tree/index.js';
+import { WatchManager } from '../watch/index.js';
+import { LocalCommitter } from './commit.js';
+import type { ServerConfig } from './config.js';
+import { Connection } from './connection.js';
+import type { ConnectionHandler } from './connection.js';
+import type { Logger } from './log.js';
+import { ClientSession, Pipeline } from './pipeline.js';
+import { handleRequest } from './requests.js';
+import { replyFrame } from './replies.js';
+
+export class PaddockServer implements ConnectionHandler {
+  readonly tree = new DataTree();
+  readonly watches = new WatchManager();
+  readonly pipeline: Pipeline;
+  readonly sessions: SessionTracker;
+  private readonly connections = new Set<Connection>();
+  private readonly connectionBySession = new Map<bigint, Connection>();
+  private readonly connectionsByAddress = new Map<string, number>();
+  private server: Server | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private packetsReceivedTotal = 0;
+  private packetsSentTotal = 0;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly log: Logger,
+  ) {
+    this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, Date.now());
+    this.pipeline = new Pipeline(this.tree, this.watches, {
+      sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
+    });
+    this.pipeline.setCommitter(new LocalCommitter((txn) => this.pipeline.commit(txn)));
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.config.dataDir, { recursive: true });
+    for (const key of this.config.unused) this.log.info({ key }, 'configuration key accepted but not used by Paddock yet');
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.config.clientPort, host: this.config.clientPortAddress, backlog: 511 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.log.error({ err: error.message }, 'client port error'));
+    this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTimeMs);
+    this.log.info({ address: this.address() }, 'serving clients');
+  }
+
+  address(): { host: string; port: number } {
+    const info = this.server?.address() as AddressInfo | null;
+    return { host: info?.address ?? this.config.clientPortAddress, port: info?.port ?? this.config.clientPort };
+  }
+
+  async stop(): Promise<void> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+    for (const connection of this.connections) connection.socket.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const count = this.connectionsByAddress.get(address) ?? 0;
+    if (this.config.maxClientCnxns > 0 && count >= this.config.maxClientCnxns) {
+      this.log.warn({ remote: address, max: this.config.maxClientCnxns }, 'too many connections from one address');
+      socket.destroy();
+      return;
+    }
+    this.connectionsByAddress.set(address, count + 1);
+    // A frame may hold maxbuffer bytes of data plus the request's own fields.
+    const connection = new Connection(socket, this, this.config.maxBufferBytes, this.log);
+    this.connections.add(connection);
+  }
+
+  isFourLetterWord(word: string): boolean {
+    return FOUR_LETTER_WORDS.has(word);
+  }
+
+  onFourLetterWord(connection: Connection, word: string): void {
+    connection.sendTextAndClose(runFourLetterWord(word, this.view(), this.config.fourLetterWords));
+  }
+
+  onClose(connection: Connection): void {
+    if (!this.connections.delete(connection)) return;
+    const count = (this.connectionsByAddress.get(connection.remoteAddress) ?? 1) - 1;
+    if (count <= 0) this.connectionsByAddress.delete(connection.remoteAddress);
+    else this.connectionsByAddress.set(connection.remoteAddress, count);
+    this.watches.removeWatcher(connection);
+    const session = connection.session;
+    if (session) {
+      this.pipeline.detach(session);
+      if (this.connectionBySession.get(session.id) === connection) this.connectionBySession.delete(session.id);
+    }
+  }
+
+  onFrame(connection: Connection, frame: Buffer): void {
+    this.packetsReceivedTotal++;
+    if (!connection.handshakeDone) {
+      this.handshake(connection, ConnectRequestCodec.read(new JuteReader(frame)));
+      return;
+    }
+    const session = connection.session!;
+    const reader = new JuteReader(frame);
+    const header = RequestHeaderCodec.read(reader);
+    if (!this.sessions.touch(session.id, Date.now())) {
+      connection.close();
+      return;
+    }
+    if (header.type === OpCode.auth) {
+      this.authenticate(connection, session, frame.subarray(reader.position));
+      return;
+    }
+    const outcome = handleRequest(
+      { pipeline: this.pipeline, session, watcher: connection, close: () => connection.close() },
+      header.xid,
+      header.type,
+      frame.subarray(reader.position),
+    );
+    if (outcome === 'close') this.pipeline.submitRead(session, () => null, () => connection.close());
+  }
+
+  private negotiateTimeout(requestedMs: number): number {
+    return Math.min(Math.max(requestedMs, this.config.minSessionTimeoutMs), this.config.maxSessionTimeoutMs);
+  }
+
+  private connectResponse(request: ConnectRequest, timeOut: number, sessionId: bigint, passwd: Buffer): Buffer {
+    const writer = JuteWriter.frame(64);
+    ConnectResponseCodec.write(writer, { protocolVersion: 0, timeOut, sessionId, passwd, readOnly: request.readOnly === undefined ? undefined : false });
+    return writer.toBuffer();
+  }
+
+  private handshake(connection: Connection, request: ConnectRequest): void {
+    const lastZxid = this.tree.lastProcessedZxid;
+    if (request.lastZxidSeen > lastZxid) {
+      // The client has seen a newer state than ours: it must try another server.
+      this.log.info({ clientZxid: request.lastZxidSeen.toString(16), ourZxid: lastZxid.toString(16) }, 'refusing session: client is ahead');
+      connection.close();
+      return;
+    }
+    const timeoutMs = this.negotiateTimeout(request.timeOut);
+    connection.handshakeDone = true;
+    if (request.sessionId === 0n) {
+      const id = this.sessions.newSessionId();
+      this.sessions.add(id, timeoutMs, Date.now());
+      const session = this.attach(connection, id);
+      this.pipeline.submitWrite(
+        session,
+        () => ({ type: OpCode.createSession, timeoutMs }),
+        () => this.connectResponse(request, timeoutMs, id, sessionPassword(id)),
+      );
+      this.log.debug({ session: id.toString(16), timeoutMs }, 'new session');
+      return;
+    }
+    const info = this.sessions.get(request.sessionId);
+    if (!info || info.closing || !checkSessionPassword(request.sessionId, request.passwd)) {
+      // ZooKeeper answers an invalid session with zeros (the client reports expiry) and closes.
+      connection.send(this.connectResponse(request, 0, 0n, Buffer.alloc(SESSION_PASSWORD_BYTES)));
+      connection.close();
+      return;
+    }
+    info.timeoutMs = timeoutMs;
+    this.sessions.touch(request.sessionId, Date.now());
+    const previous = this.connectionBySession.get(request.sessionId);
+    if (previous && previous !== connection) previous.close();
+    const session = this.attach(connection, request.sessionId);
+    this.pipeline.submitRead(session, () => this.connectResponse(request, timeoutMs, request.sessionId, sessionPassword(request.sessionId)));
+  }
+
+  private attach(connection: Connection, sessionId: bigint): ClientSession {
+    const session = new ClientSession(sessionId);
+    session.sink = connection;
+    session.authIds.push({ scheme: 'ip', id: connection.remoteAddress });
+    connection.session = session;
+    this.connectionBySession.set(sessionId, connection);
+    return session;
+  }
+
+  /** Auth packets are answered at once, outside the session's queue, as in ZooKeeper. */
+  private authenticate(connection: Connection, session: ClientSession, body: Buffer): void {
+    const packet = AuthPacketCodec.read(new JuteReader(body));
+    if (packet.scheme === 'digest') {
+      const id = digestId(packet.auth.toString('utf8'));
+      if (this.config.superDigest !== undefined && id === this.config.superDigest) {
+        session.authIds.push({ scheme: 'super', id: '' });
+      }
+      session.authIds.push({ scheme: 'digest', id });
+      connection.send(replyFrame(Xid.auth, 0n, 0));
+      return;
+    }
+    this.log.warn({ scheme: packet.scheme, remote: connection.remoteAddress }, 'authentication failed: unknown scheme');
+    connection.send(replyFrame(Xid.auth, 0n, Err.AuthFailed));
+    connection.close();
+  }
+
+  private expireSessions(): void {
+    for (const info of this.sessions.expire(Date.now())) {
+      this.log.info({ session: info.id.toString(16), timeoutMs: info.timeoutMs }, 'session expired');
+      this.pipeline.submitServerTxn(info.id, (prep) => this.pipeline.preparer.closeSession(prep));
+    }
+  }
+
+  private onSessionClosed(sessionId: bigint): void {
+    this.sessions.remove(sessionId);
+    const connection = this.connectionBySession.get(sessionId);
+    // A client-initiated close sends its reply first (the request's `after` closes the socket).
+    if (connection && connection.session && connection.session.queue.length === 0) connection.close();
+  }
+
+  view(): ServerView {
+    let packetsSent = 0;
+    let packetsReceived = 0;
+    const connections = [...this.connections].map((c) => {
+      packetsSent += c.stats.packetsSent;
+      packetsReceived += c.stats.packetsReceived;
+      return {
+        remoteAddress: c.remoteAddress,
+        remotePort: c.remotePort,
+        queued: c.session?.queue.length ?? 0,
+        received: c.stats.packetsReceived,
+        sent: c.stats.packetsSent,
+      };
+    });
+    return {
+      mode: 'standalone',
+      latency: { min: 0, avg: 0, max: 0 },
+      packetsReceived: Math.max(packetsReceived, this.packetsReceivedTotal),
+      packetsSent: Math.max(packetsSent, this.packetsSentTotal),
+      connections,
+      outstanding: this.pipeline.outstandingRequests,
+      lastZxid: this.tree.lastProcessedZxid,
+      nodeCount: this.tree.nodeCount,
+      watchCount: this.watches.watchCount,
+      watchPathCount: this.watches.pathCount,
+      ephemeralsCount: this.tree.ephemeralCount(),
+      approximateDataSize: this.tree.approximateDataSize(),
+      config: [
+        ['clientPort', this.address().port],
+        ['clientPortAddress', this.config.clientPortAddress],
+        ['dataDir', this.config.dataDir],
+        ['dataLogDir', this.config.dataLogDir],
+        ['tickTime', this.config.tickTimeMs],
+        ['maxClientCnxns', this.config.maxClientCnxns],
+        ['minSessionTimeout', this.config.minSessionTimeoutMs],
+        ['maxSessionTimeout', this.config.maxSessionTimeoutMs],
+        ['serverId', this.config.serverId],
+      ],
+    };
+  }
+}

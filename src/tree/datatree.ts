@@ -1,0 +1,268 @@
+/**
+ * The replicated state: znodes with their Stat, the ephemerals of each session, and the
+ * sessions with their timeouts. `apply(txn)` is the only way it changes, and it is a
+ * deterministic function of the tree and the txn, so every member that applies the same
+ * txns in the same zxid order holds the same tree.
+ */
+import { Err, EventType, OpCode } from '../jute/index.js';
+import type { ACL, Stat } from '../jute/index.js';
+import { baseName, childPath, parentOf } from './paths.js';
+import type { Txn, TxnBody } from './txn.js';
+
+export interface ZNode {
+  data: Buffer;
+  acl: ACL[];
+  czxid: bigint;
+  mzxid: bigint;
+  pzxid: bigint;
+  ctimeMs: number;
+  mtimeMs: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  readonly children: Set<string>;
+}
+
+export interface TreeEvent {
+  type: EventType;
+  path: string;
+}
+
+/** What one applied txn did: its error code (0 = Ok), the node it touched, the events. */
+export interface ApplyResult {
+  err: number;
+  path?: string;
+  stat?: Stat;
+  /** For multi: one result per op, in order. */
+  results?: ApplyResult[];
+}
+
+export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+const EMPTY = Buffer.alloc(0);
+
+export function statOf(node: ZNode): Stat {
+  return {
+    czxid: node.czxid,
+    mzxid: node.mzxid,
+    ctime: BigInt(node.ctimeMs),
+    mtime: BigInt(node.mtimeMs),
+    version: node.version,
+    cversion: node.cversion,
+    aversion: node.aversion,
+    ephemeralOwner: node.ephemeralOwner,
+    dataLength: node.data.length,
+    numChildren: node.children.size,
+    pzxid: node.pzxid,
+  };
+}
+
+function newNode(data: Buffer, acl: ACL[], zxid: bigint, timeMs: number, ephemeralOwner: bigint): ZNode {
+  return {
+    data,
+    acl,
+    czxid: zxid,
+    mzxid: zxid,
+    pzxid: zxid,
+    ctimeMs: timeMs,
+    mtimeMs: timeMs,
+    version: 0,
+    cversion: 0,
+    aversion: 0,
+    ephemeralOwner,
+    children: new Set(),
+  };
+}
+
+export class DataTree {
+  private readonly nodes = new Map<string, ZNode>();
+  private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
+  private readonly sessionTimeouts = new Map<bigint, number>();
+  private lastZxid = 0n;
+  /** Events of the txn being applied; handed out with the result. */
+  private pendingEvents: TreeEvent[] = [];
+
+  constructor() {
+    this.nodes.set('/', newNode(EMPTY, OPEN_ACL_UNSAFE, 0n, 0, 0n));
+    // ZooKeeper's system nodes exist from the start and are not the product of a txn.
+    this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE);
+    this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE);
+    this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE);
+  }
+
+  private addSystemNode(path: string, acl: ACL[]): void {
+    this.nodes.set(path, newNode(EMPTY, acl, 0n, 0, 0n));
+    this.nodes.get(parentOf(path))!.children.add(baseName(path));
+  }
+
+  get lastProcessedZxid(): bigint {
+    return this.lastZxid;
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemeralsBySession.get(sessionId) ?? new Set();
+  }
+
+  ephemeralCount(): number {
+    let count = 0;
+    for (const paths of this.ephemeralsBySession.values()) count += paths.size;
+    return count;
+  }
+
+  sessions(): ReadonlyMap<bigint, number> {
+    return this.sessionTimeouts;
+  }
+
+  approximateDataSize(): number {
+    let size = 0;
+    for (const [path, node] of this.nodes) size += path.length + node.data.length;
+    return size;
+  }
+
+  /** Applies one committed txn. Txns must come in strictly increasing zxid order. */
+  apply(txn: Txn): { result: ApplyResult; events: TreeEvent[] } {
+    if (txn.zxid <= this.lastZxid) {
+      throw new Error(`txn applied out of order: zxid 0x${txn.zxid.toString(16)} after 0x${this.lastZxid.toString(16)}`);
+    }
+    this.pendingEvents = [];
+    const result = this.applyBody(txn, txn.body);
+    this.lastZxid = txn.zxid;
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    return { result, events };
+  }
+
+  private applyBody(txn: Txn, body: TxnBody): ApplyResult {
+    switch (body.type) {
+      case OpCode.create:
+        return this.createNode(txn, body.path, body.data, body.acl, body.ephemeralOwner, body.parentCVersion);
+      case OpCode.delete:
+        return this.deleteNode(txn.zxid, body.path);
+      case OpCode.setData:
+        return this.setData(txn, body.path, body.data, body.version);
+      case OpCode.setACL:
+        return this.setACL(body.path, body.acl, body.version);
+      case OpCode.check: {
+        const node = this.nodes.get(body.path);
+        return node ? { err: Err.Ok, path: body.path, stat: statOf(node) } : { err: Err.NoNode };
+      }
+      case OpCode.createSession:
+        this.sessionTimeouts.set(txn.sessionId, body.timeoutMs);
+        return { err: Err.Ok };
+      case OpCode.closeSession:
+        return this.closeSession(txn.zxid, txn.sessionId);
+      case OpCode.error:
+        return { err: body.err };
+      case OpCode.multi:
+        return { err: Err.Ok, results: body.ops.map((op) => this.applyBody(txn, op)) };
+    }
+  }
+
+  private createNode(
+    txn: Txn,
+    path: string,
+    data: Buffer,
+    acl: ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+  ): ApplyResult {
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (!parent) return { err: Err.NoNode };
+    if (this.nodes.has(path)) return { err: Err.NodeExists };
+    const name = baseName(path);
+    // A replayed create may carry an older cversion than the tree holds; never go back.
+    parent.cversion = parentCVersion === -1 ? parent.cversion + 1 : Math.max(parent.cversion, parentCVersion);
+    parent.pzxid = txn.zxid;
+    parent.children.add(name);
+    const node = newNode(data, acl, txn.zxid, txn.timeMs, ephemeralOwner);
+    this.nodes.set(path, node);
+    if (ephemeralOwner > 0n) {
+      let owned = this.ephemeralsBySession.get(ephemeralOwner);
+      if (!owned) this.ephemeralsBySession.set(ephemeralOwner, (owned = new Set()));
+      owned.add(path);
+    }
+    this.pendingEvents.push({ type: EventType.NodeCreated, path });
+    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
+    return { err: Err.Ok, path, stat: statOf(node) };
+  }
+
+  private deleteNode(zxid: bigint, path: string): ApplyResult {
+    const node = this.nodes.get(path);
+    if (!node) return { err: Err.NoNode };
+    if (node.children.size > 0) return { err: Err.NotEmpty };
+    const parentPath = parentOf(path);
+    const parent = this.nodes.get(parentPath);
+    if (!parent) throw new Error(`tree corrupt: ${path} has no parent`);
+    this.nodes.delete(path);
+    parent.children.delete(baseName(path));
+    parent.cversion += 1;
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    if (node.ephemeralOwner > 0n) {
+      const owned = this.ephemeralsBySession.get(node.ephemeralOwner);
+      owned?.delete(path);
+      if (owned?.size === 0) this.ephemeralsBySession.delete(node.ephemeralOwner);
+    }
+    this.pendingEvents.push({ type: EventType.NodeDeleted, path });
+    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
+    return { err: Err.Ok, path };
+  }
+
+  private setData(txn: Txn, path: string, data: Buffer, version: number): ApplyResult {
+    const node = this.nodes.get(path);
+    if (!node) return { err: Err.NoNode };
+    node.data = data;
+    node.version = version;
+    node.mzxid = txn.zxid;
+    node.mtimeMs = txn.timeMs;
+    this.pendingEvents.push({ type: EventType.NodeDataChanged, path });
+    return { err: Err.Ok, path, stat: statOf(node) };
+  }
+
+  private setACL(path: string, acl: ACL[], version: number): ApplyResult {
+    const node = this.nodes.get(path);
+    if (!node) return { err: Err.NoNode };
+    node.acl = acl;
+    node.aversion = version;
+    return { err: Err.Ok, path, stat: statOf(node) };
+  }
+
+  private closeSession(zxid: bigint, sessionId: bigint): ApplyResult {
+    const owned = [...this.ephemeralsOf(sessionId)].sort();
+    for (const path of owned) this.deleteNode(zxid, path);
+    this.ephemeralsBySession.delete(sessionId);
+    this.sessionTimeouts.delete(sessionId);
+    return { err: Err.Ok };
+  }
+
+  /** Children of a node as names, in no promised order (as ZooKeeper). */
+  childrenOf(path: string): string[] | undefined {
+    const node = this.nodes.get(path);
+    return node ? [...node.children] : undefined;
+  }
+
+  /** Every path below `path`, for recursive counts; iterative so deep trees cannot overflow. */
+  countDescendants(path: string): number {
+    let count = 0;
+    const stack = [path];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      const node = this.nodes.get(current);
+      if (!node) continue;
+      for (const name of node.children) {
+        count++;
+        stack.push(childPath(current, name));
+      }
+    }
+    return count;
+  }
+}

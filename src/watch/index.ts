@@ -1,0 +1,2 @@
+export { WatchManager } from './manager.js';
+export type { Watcher } from './manager.js';
