@@ -28,7 +28,7 @@ import {
 
 const skipAll = apacheZooKeeperAvailable() ? false : 'Apache ZooKeeper (Debian zookeeper) is not installed';
 
-describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_000 }, () => {
+void describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_000 }, () => {
   let zk: ApacheZooKeeper;
 
   before(async () => {
@@ -39,14 +39,14 @@ describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_0
     await zk?.stop();
   });
 
-  test('srvr reports a standalone 3.8 server', async () => {
+  void test('srvr reports a standalone 3.8 server', async () => {
     const srvr = await fourLetterWord('127.0.0.1', zk.port, 'srvr');
     assert.match(srvr, /^Mode: standalone$/m);
     assert.match(parseSrvrVersion(srvr) ?? '', /^3\.8\./);
     assert.equal(await fourLetterWord('127.0.0.1', zk.port, 'ruok'), 'imok');
   });
 
-  test('zkCli: a batch of commands on one session', { skip: zkCliAvailable() ? false : 'zkCli.sh missing' }, async (t) => {
+  void test('zkCli: a batch of commands on one session', { skip: zkCliAvailable() ? false : 'zkCli.sh missing' }, async (t) => {
     const r = await zkCli(zk.connectString, [
       'create /zkcli "hello world"',
       'get -s /zkcli',
@@ -93,7 +93,7 @@ describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_0
     assert.equal(r.code, 1, 'exit code is that of the last command');
   });
 
-  test('zkCliOne: one command per JVM, separate stdout/stderr', { skip: zkCliAvailable() ? false : 'zkCli.sh missing' }, async (t) => {
+  void test('zkCliOne: one command per JVM, separate stdout/stderr', { skip: zkCliAvailable() ? false : 'zkCli.sh missing' }, async (t) => {
     const created = await zkCliOne(zk.connectString, ['create', '/zkone', 'data1']);
     t.diagnostic(`zkCliOne took ${created.durationMs} ms`);
     assert.equal(created.code, 0, created.stderr);
@@ -107,7 +107,7 @@ describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_0
     assert.equal((await zkCliOne(zk.connectString, ['delete', '/zkone'])).code, 0);
   });
 
-  test('cli_mt: create/get/set/ls/exists/delete', { skip: cliMtAvailable() ? false : 'cli_mt missing' }, async (t) => {
+  void test('cli_mt: create/get/set/ls/exists/delete', { skip: cliMtAvailable() ? false : 'cli_mt missing' }, async (t) => {
     const started = Date.now();
     const r = await cliMt(zk.connectString, [
       'create /climt',
@@ -183,7 +183,7 @@ describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_0
     assert.equal(sync?.rc, 0);
   });
 
-  test('cliMtOne: batch mode (-c) runs one command and exits', { skip: cliMtAvailable() ? false : 'cli_mt missing' }, async () => {
+  void test('cliMtOne: batch mode (-c) runs one command and exits', { skip: cliMtAvailable() ? false : 'cli_mt missing' }, async () => {
     const r = await cliMtOne(zk.connectString, 'ls /');
     assert.equal(r.timedOut, false, r.stderr);
     assert.equal(r.code, 0);
@@ -191,7 +191,7 @@ describe('Apache ZooKeeper peer and CLI helpers', { skip: skipAll, timeout: 90_0
     assert.match(r.stderr, /^\tzookeeper$/m);
   });
 
-  test('kazoo: create/get/set/delete with versions', { skip: kazooAvailable() ? false : 'python3-kazoo missing' }, async (t) => {
+  void test('kazoo: create/get/set/delete with versions', { skip: kazooAvailable() ? false : 'python3-kazoo missing' }, async (t) => {
     const script = `
 import json, os
 from kazoo.client import KazooClient
@@ -236,7 +236,7 @@ print(json.dumps(out))
     });
   });
 
-  test('a second server with options starts, and stop() kills it and removes its directory', async () => {
+  void test('a second server with options starts, and stop() kills it and removes its directory', async () => {
     const other = await startApacheZooKeeper({
       tickTime: 500,
       forceSync: false,

@@ -40,7 +40,7 @@ import {
   WatcherEventCodec,
   WhoAmIResponseCodec,
 } from '../../../src/jute/index.js';
-import type { Codec, ConnectRequest, ConnectResponse, CreateRequest, MultiOp, MultiResult, Stat } from '../../../src/jute/index.js';
+import type { Codec, ConnectRequest, ConnectResponse, CreateRequest, MultiOp, MultiResult, Stat, StatPersisted } from '../../../src/jute/index.js';
 import { hex, hexString } from './arbitraries.js';
 
 const PASSWD = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
@@ -202,7 +202,17 @@ void describe('data records', () => {
   });
 
   void test('StatPersisted is 60 bytes: Stat without dataLength and numChildren', () => {
-    const { dataLength: _d, numChildren: _n, ...persisted } = STAT;
+    const persisted: StatPersisted = {
+      czxid: STAT.czxid,
+      mzxid: STAT.mzxid,
+      ctime: STAT.ctime,
+      mtime: STAT.mtime,
+      version: STAT.version,
+      cversion: STAT.cversion,
+      aversion: STAT.aversion,
+      ephemeralOwner: STAT.ephemeralOwner,
+      pzxid: STAT.pzxid,
+    };
     const bytes = assertWire(
       StatPersistedCodec,
       persisted,
