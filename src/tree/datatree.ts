@@ -89,6 +89,11 @@ export class DataTree {
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE);
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE);
     this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE);
+    // The Stats a fresh Apache ZooKeeper 3.8 shows for them, so that sequential names under
+    // "/" and differential comparisons match it exactly.
+    this.nodes.get('/')!.cversion = -1;
+    this.nodes.get('/zookeeper')!.cversion = -2;
+    this.nodes.get('/zookeeper/config')!.aversion = -1;
   }
 
   private addSystemNode(path: string, acl: ACL[]): void {

@@ -24,7 +24,7 @@ import {
 import type { Codec } from '../../../src/jute/index.js';
 import { codecCases, hex, LengthRecordingWriter, INT32_MAX, INT32_MIN } from './arbitraries.js';
 
-const NUM_RUNS = 300;
+const NUM_RUNS = 200;
 /** Generous: every single decode here is microseconds; a hang trips the per-test timeout. */
 const TEST_OPTIONS = { timeout: 20_000 };
 

@@ -251,3 +251,21 @@ describe('tree invariants', () => {
     assert.deepEqual(del.events, [{ type: 2, path: '/n' }, { type: 4, path: '/' }]);
   });
 });
+
+describe('a fresh tree', () => {
+  test('system nodes carry the Stats of a fresh Apache ZooKeeper 3.8', () => {
+    const tree = new DataTree();
+    const stat = (path: string) => statOf(tree.get(path)!);
+    assert.equal(stat('/').cversion, -1);
+    assert.equal(stat('/').numChildren, 1);
+    assert.equal(stat('/zookeeper').cversion, -2);
+    assert.equal(stat('/zookeeper/quota').cversion, 0);
+    assert.equal(stat('/zookeeper/config').aversion, -1);
+    assert.deepEqual(tree.get('/zookeeper/config')!.acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+  });
+
+  test('so a sequential node under the root of a fresh tree is named from cversion -1', () => {
+    const h = new Harness();
+    assert.equal(h.create('/s-', CreateFlag.persistentSequential)!.path, '/s--000000001');
+  });
+});
