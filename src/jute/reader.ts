@@ -14,8 +14,9 @@ export class JuteReader {
   private readonly end: number;
 
   constructor(private readonly buf: Buffer, start = 0, end = buf.length) {
-    this.offset = start;
-    this.end = end;
+    // Clamped so that a reader over a bad frame length fails with JuteDecodeError, never RangeError.
+    this.end = Math.min(Math.max(end, 0), buf.length);
+    this.offset = Math.min(Math.max(start, 0), this.end);
   }
 
   get position(): number {

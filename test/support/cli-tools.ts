@@ -781,3 +781,42 @@ export async function kazooPython(
     timeoutMs,
   });
 }
+
+/** A kazoo script left running, for tests that must act while it runs (e.g. kill it mid-session). */
+export interface RunningPython {
+  readonly pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves true once `predicate(stdout so far)` holds; false on exit or after timeoutMs. */
+  waitForStdout(predicate: (text: string) => boolean, timeoutMs: number): Promise<boolean>;
+  /** Signals the script's process group (it is spawned detached, as its own group). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves when it has exited (it is killed once its overall timeout runs out). */
+  readonly done: Promise<ProcessResult>;
+}
+
+/**
+ * Like kazooPython, but returns at once with a handle on the running script: read its stdout as
+ * it comes, and kill it (e.g. SIGKILL, so its session is abandoned without a closeSession).
+ */
+export function spawnKazooPython(script: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30000): RunningPython {
+  if (!isFile(SYSTEM_PYTHON)) throw new Error(`${SYSTEM_PYTHON} not found: run scripts/install-peers.sh`);
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  delete base.PYTHONPATH;
+  delete base.PYTHONHOME;
+  const running = start(SYSTEM_PYTHON, ['-'], {
+    input: script,
+    env: { ...base, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...env },
+    timeoutMs,
+  });
+  return {
+    pid: running.child.pid ?? -1,
+    stdout: running.stdout,
+    stderr: running.stderr,
+    waitForStdout: (predicate, waitMs) => running.waitFor('stdout', predicate, waitMs),
+    signal: (signal) => {
+      if (running.child.exitCode === null && running.child.signalCode === null) killGroup(running.child, signal);
+    },
+    done: running.done,
+  };
+}
