@@ -10,10 +10,12 @@ import type { ServerConfig } from '../server/index.js';
 const USAGE = `Usage: paddock <command> [options]
 
 Commands:
-  start [--config FILE] [--port N] [--data-dir DIR]
+  start [--config FILE] [--port N] [--data-dir DIR] [--truncate-corrupt-log]
         Start a server. FILE is a ZooKeeper zoo.cfg. Without it Paddock uses its embedded
         standalone config: 127.0.0.1:2181, data in ./data. SERVER_JVMFLAGS and JVMFLAGS
-        -D properties apply as they do for ZooKeeper.
+        -D properties apply as they do for ZooKeeper. --truncate-corrupt-log cuts a
+        damaged transaction log at the damage (losing what follows) instead of refusing
+        to start.
   help  Show this text.
 `;
 
@@ -38,12 +40,14 @@ async function start(args: string[]): Promise<void> {
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       'data-dir': { type: 'string', short: 'd' },
+      'truncate-corrupt-log': { type: 'boolean' },
     },
     strict: true,
   });
   const config = configFrom(values);
+  config.truncateCorruptLog = values['truncate-corrupt-log'] ?? false;
   const log = createLogger({ serverId: config.serverId });
-  const server = new PaddockServer(config, log);
+  const server = new PaddockServer(config, log, { onFatal: () => process.exit(1) });
   await server.start();
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

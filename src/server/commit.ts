@@ -1,29 +1,52 @@
-/**
- * The commit stage of a standalone server (an ensemble of one): txns proposed during one
- * turn of the event loop are committed together on the next, in zxid order. This is where
- * the transaction log's group commit (append all, one fsync, then commit all) plugs in.
- */
+/** The commit stage: the durable log stands between prep and apply. */
 import type { Txn } from '../tree/index.js';
 import type { Committer } from './pipeline.js';
 
-export class LocalCommitter implements Committer {
-  private batch: Txn[] = [];
-  private scheduled = false;
+/** What the durable committer needs from storage. */
+export interface TxnSink {
+  append(batch: readonly Txn[]): Promise<void>;
+}
 
-  constructor(private readonly commit: (txn: Txn) => void) {}
+/**
+ * Group commit: txns that arrive while a batch is being written and synced wait, and go to
+ * disk together in the next batch with one fsync. A txn is applied (and its client answered)
+ * only after the sync that covers it.
+ */
+export class DurableCommitter implements Committer {
+  private pending: Txn[] = [];
+  private writing = false;
+  private failed = false;
+
+  constructor(
+    private readonly sink: TxnSink,
+    private readonly commit: (batch: readonly Txn[]) => void,
+    private readonly fatal: (error: Error) => void,
+  ) {}
 
   propose(txn: Txn): void {
-    this.batch.push(txn);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
+    if (this.failed) return;
+    this.pending.push(txn);
+    if (!this.writing) {
+      this.writing = true;
+      // Let the rest of this turn's requests join the batch.
+      setImmediate(() => void this.writeBatches());
     }
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.batch;
-    this.batch = [];
-    for (const txn of batch) this.commit(txn);
+  private async writeBatches(): Promise<void> {
+    while (this.pending.length > 0 && !this.failed) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.sink.append(batch);
+      } catch (error) {
+        this.failed = true;
+        this.pending = [];
+        this.fatal(error as Error);
+        break;
+      }
+      this.commit(batch);
+    }
+    this.writing = false;
   }
 }

@@ -21,9 +21,11 @@ import { digestId } from '../acl/index.js';
 import { FOUR_LETTER_WORDS, runFourLetterWord } from '../admin/index.js';
 import type { ServerView } from '../admin/index.js';
 import { SessionTracker, checkSessionPassword, sessionPassword, SESSION_PASSWORD_BYTES } from '../session/index.js';
-import { DataTree } from '../tree/index.js';
+import type { DataTree } from '../tree/index.js';
 import { WatchManager } from '../watch/index.js';
-import { LocalCommitter } from './commit.js';
+import { Storage } from '../storage/index.js';
+import type { FileSystem } from '../storage/index.js';
+import { DurableCommitter } from './commit.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { ConnectionHandler } from './connection.js';
@@ -32,11 +34,22 @@ import { ClientSession, Pipeline } from './pipeline.js';
 import { handleRequest } from './requests.js';
 import { replyFrame } from './replies.js';
 
+export interface ServerOptions {
+  /** The file system under storage; tests inject faults here. */
+  fs?: FileSystem;
+  /** Called when the server cannot go on safely (a failed log write); it has stopped by then. */
+  onFatal?: (error: Error) => void;
+}
+
 export class PaddockServer implements ConnectionHandler {
-  readonly tree = new DataTree();
   readonly watches = new WatchManager();
-  readonly pipeline: Pipeline;
   readonly sessions: SessionTracker;
+  /** Set by start(): the tree comes from recovery. */
+  tree!: DataTree;
+  pipeline!: Pipeline;
+  storage!: Storage;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
   private readonly connections = new Set<Connection>();
   private readonly connectionBySession = new Map<bigint, Connection>();
   private readonly connectionsByAddress = new Map<string, number>();
@@ -48,17 +61,15 @@ export class PaddockServer implements ConnectionHandler {
   constructor(
     readonly config: ServerConfig,
     private readonly log: Logger,
+    private readonly options: ServerOptions = {},
   ) {
     this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, Date.now());
-    this.pipeline = new Pipeline(this.tree, this.watches, {
-      sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
-    });
-    this.pipeline.setCommitter(new LocalCommitter((txn) => this.pipeline.commit(txn)));
   }
 
   async start(): Promise<void> {
     mkdirSync(this.config.dataDir, { recursive: true });
     for (const key of this.config.unused) this.log.info({ key }, 'configuration key accepted but not used by Paddock yet');
+    await this.openStorage();
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -70,7 +81,60 @@ export class PaddockServer implements ConnectionHandler {
     });
     server.on('error', (error) => this.log.error({ err: error.message }, 'client port error'));
     this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTimeMs);
+    if (this.config.autopurgePurgeIntervalHours > 0) {
+      this.purgeTimer = setInterval(() => void this.purgeNow(), this.config.autopurgePurgeIntervalHours * 3_600_000);
+    }
     this.log.info({ address: this.address() }, 'serving clients');
+  }
+
+  private async openStorage(): Promise<void> {
+    const { storage, recovered } = await Storage.open({
+      dataDir: this.config.dataDir,
+      dataLogDir: this.config.dataLogDir,
+      forceSync: this.config.forceSync,
+      preallocBytes: this.config.preAllocBytes,
+      snapCount: this.config.snapCount,
+      compressSnapshots: this.config.compressSnapshots,
+      truncateCorrupt: this.config.truncateCorruptLog,
+      log: this.log,
+      fs: this.options.fs,
+    });
+    this.storage = storage;
+    this.tree = recovered.tree;
+    this.pipeline = new Pipeline(this.tree, this.watches, {
+      sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
+    });
+    this.pipeline.setCommitter(
+      new DurableCommitter(
+        storage,
+        (batch) => {
+          for (const txn of batch) this.pipeline.commit(txn);
+          storage.committed(this.tree, batch.length);
+        },
+        (error) => void this.fail(error),
+      ),
+    );
+    // Recovered sessions get their full timeout from now to reconnect, as in ZooKeeper.
+    const now = Date.now();
+    for (const [id, timeoutMs] of this.tree.sessions()) this.sessions.add(id, timeoutMs, now);
+    if (recovered.replayedTxns > 0 || !(await storage.hasSnapshot())) void storage.snapshot(this.tree);
+  }
+
+  /** Removes snapshots and log segments beyond autopurge.snapRetainCount. */
+  async purgeNow(): Promise<void> {
+    try {
+      const result = await this.storage.purge(this.config.autopurgeSnapRetainCount);
+      this.log.info({ ...result }, 'purged old snapshots and log segments');
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'purge failed');
+    }
+  }
+
+  /** A failed log write: nothing more may be acknowledged, so the server stops. */
+  private async fail(error: Error): Promise<void> {
+    this.log.fatal({ err: error.message, code: (error as NodeJS.ErrnoException).code }, 'transaction log write failed; stopping');
+    await this.stop();
+    this.options.onFatal?.(error);
   }
 
   address(): { host: string; port: number } {
@@ -79,12 +143,17 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.expiryTimer = null;
+    this.purgeTimer = null;
     for (const connection of this.connections) connection.socket.destroy();
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.storage?.close().catch(() => undefined);
   }
 
   private accept(socket: Socket): void {

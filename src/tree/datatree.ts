@@ -22,6 +22,24 @@ export interface ZNode {
   aversion: number;
   ephemeralOwner: bigint;
   readonly children: Set<string>;
+  /** Which snapshot has already written this node (see DataTree.observeChanges). */
+  snapshotMark: number;
+}
+
+/** A node as a snapshot holds it: its own fields, without the derived children. */
+export interface NodeRecord {
+  path: string;
+  data: Buffer;
+  acl: ACL[];
+  czxid: bigint;
+  mzxid: bigint;
+  pzxid: bigint;
+  ctimeMs: number;
+  mtimeMs: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
 }
 
 export interface TreeEvent {
@@ -72,6 +90,7 @@ function newNode(data: Buffer, acl: ACL[], zxid: bigint, timeMs: number, ephemer
     aversion: 0,
     ephemeralOwner,
     children: new Set(),
+    snapshotMark: 0,
   };
 }
 
@@ -82,6 +101,8 @@ export class DataTree {
   private lastZxid = 0n;
   /** Events of the txn being applied; handed out with the result. */
   private pendingEvents: TreeEvent[] = [];
+  /** Told about a node just before a txn changes it (copy-on-write snapshots). */
+  private changeObserver: ((path: string, node: ZNode) => void) | null = null;
 
   constructor() {
     this.nodes.set('/', newNode(EMPTY, OPEN_ACL_UNSAFE, 0n, 0, 0n));
@@ -99,6 +120,49 @@ export class DataTree {
   private addSystemNode(path: string, acl: ACL[]): void {
     this.nodes.set(path, newNode(EMPTY, acl, 0n, 0, 0n));
     this.nodes.get(parentOf(path))!.children.add(baseName(path));
+  }
+
+  /**
+   * Rebuilds a tree from a snapshot's records. Children, ephemerals and counts are derived
+   * from the records, so a snapshot cannot contradict itself about them.
+   */
+  static restore(records: Iterable<NodeRecord>, sessions: Iterable<[bigint, number]>, zxid: bigint): DataTree {
+    const tree = new DataTree();
+    tree.nodes.clear();
+    for (const record of records) {
+      const node = newNode(record.data, record.acl, record.czxid, record.ctimeMs, record.ephemeralOwner);
+      node.mzxid = record.mzxid;
+      node.pzxid = record.pzxid;
+      node.mtimeMs = record.mtimeMs;
+      node.version = record.version;
+      node.cversion = record.cversion;
+      node.aversion = record.aversion;
+      tree.nodes.set(record.path, node);
+    }
+    if (!tree.nodes.has('/')) throw new Error('snapshot has no root node');
+    for (const [path, node] of tree.nodes) {
+      if (path === '/') continue;
+      const parent = tree.nodes.get(parentOf(path));
+      if (!parent) throw new Error(`snapshot holds ${path} without its parent`);
+      parent.children.add(baseName(path));
+      if (node.ephemeralOwner > 0n) {
+        let owned = tree.ephemeralsBySession.get(node.ephemeralOwner);
+        if (!owned) tree.ephemeralsBySession.set(node.ephemeralOwner, (owned = new Set()));
+        owned.add(path);
+      }
+    }
+    for (const [id, timeoutMs] of sessions) tree.sessionTimeouts.set(id, timeoutMs);
+    tree.lastZxid = zxid;
+    return tree;
+  }
+
+  /** Every node with its path, live: nodes changed during iteration show their new state. */
+  entries(): IterableIterator<[string, ZNode]> {
+    return this.nodes.entries();
+  }
+
+  observeChanges(observer: ((path: string, node: ZNode) => void) | null): void {
+    this.changeObserver = observer;
   }
 
   get lastProcessedZxid(): bigint {
@@ -185,6 +249,7 @@ export class DataTree {
     if (!parent) return { err: Err.NoNode };
     if (this.nodes.has(path)) return { err: Err.NodeExists };
     const name = baseName(path);
+    this.changeObserver?.(parentPath, parent);
     // A replayed create may carry an older cversion than the tree holds; never go back.
     parent.cversion = parentCVersion === -1 ? parent.cversion + 1 : Math.max(parent.cversion, parentCVersion);
     parent.pzxid = txn.zxid;
@@ -208,6 +273,8 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new Error(`tree corrupt: ${path} has no parent`);
+    this.changeObserver?.(path, node);
+    this.changeObserver?.(parentPath, parent);
     this.nodes.delete(path);
     parent.children.delete(baseName(path));
     parent.cversion += 1;
@@ -225,6 +292,7 @@ export class DataTree {
   private setData(txn: Txn, path: string, data: Buffer, version: number): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
+    this.changeObserver?.(path, node);
     node.data = data;
     node.version = version;
     node.mzxid = txn.zxid;
@@ -236,6 +304,7 @@ export class DataTree {
   private setACL(path: string, acl: ACL[], version: number): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
+    this.changeObserver?.(path, node);
     node.acl = acl;
     node.aversion = version;
     return { err: Err.Ok, path, stat: statOf(node) };

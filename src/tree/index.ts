@@ -1,5 +1,5 @@
 export { DataTree, OPEN_ACL_UNSAFE, statOf } from './datatree.js';
-export type { ZNode, TreeEvent, ApplyResult } from './datatree.js';
+export type { ZNode, TreeEvent, ApplyResult, NodeRecord } from './datatree.js';
 export type { Txn, TxnBody } from './txn.js';
 export { invalidPathReason, isValidPath, parentOf, baseName, childPath, sequenceSuffix } from './paths.js';
 export { encodeTxn, decodeTxn, writeTxn, readTxn } from './txn-codec.js';

@@ -51,6 +51,7 @@ export function childPath(parent: string, name: string): string {
 
 /** Sequential suffix: the parent's cversion as a signed 32-bit number, %010d. */
 export function sequenceSuffix(parentCversion: number): string {
-  if (parentCversion < 0) return '-' + String(-parentCversion).padStart(9, '0');
-  return String(parentCversion).padStart(10, '0');
+  const counter = parentCversion | 0; // a Java int: 2147483647 + 1 is -2147483648
+  if (counter < 0) return '-' + String(-counter).padStart(9, '0');
+  return String(counter).padStart(10, '0');
 }
