@@ -7,3 +7,5 @@ export { writeSnapshot, readSnapshot, listSnapshots, snapshotName, verifySnapsho
 export { recover, RecoveryError } from './recovery.js';
 export type { Recovered } from './recovery.js';
 export { purge } from './purge.js';
+export { inspectDataDir } from './inspect.js';
+export type { DataDirReport } from './inspect.js';
