@@ -1,1 +1,2 @@
 export { fixupAcl, validId, digestId } from './acl.js';
+export { permits, isSuper, ipMatches } from './check.js';

@@ -42,6 +42,8 @@ export interface ServerConfig {
   fourLetterWords: ReadonlySet<string> | '*';
   extendedTypesEnabled: boolean;
   superDigest: string | undefined;
+  /** zookeeper.skipACL=yes: permissions are not checked at all. */
+  skipAcl: boolean;
   servers: ServerSpec[];
   serverId: number;
   autopurgeSnapRetainCount: number;
@@ -82,7 +84,7 @@ const USED = new Set([
   'autopurge.purgeInterval', 'standaloneEnabled',
   'zookeeper.snapCount', 'zookeeper.forceSync', 'zookeeper.preAllocSize', 'zookeeper.snapshot.compression.method', 'jute.maxbuffer', 'zookeeper.jute.maxbuffer',
   'zookeeper.4lw.commands.whitelist', 'zookeeper.extendedTypesEnabled',
-  'zookeeper.DigestAuthenticationProvider.superDigest',
+  'zookeeper.DigestAuthenticationProvider.superDigest', 'zookeeper.skipACL',
 ]);
 
 /** Properties of the JVM that say nothing about ZooKeeper's behaviour: never reported. */
@@ -118,8 +120,12 @@ export function parseProperties(text: string): Map<string, string> {
     while (endsWithContinuation(line)) {
       line = line.slice(0, -1);
       if (i + 1 >= lines.length) break;
-      line += stripLeading(lines[++i]!);
+      const next = stripLeading(lines[++i]!);
+      // Java (9+) is still at the start of a logical line while it is empty: a comment ends it.
+      if (line === '' && (next.startsWith('#') || next.startsWith('!'))) break;
+      line += next;
     }
+    if (line === '') continue;
     const [key, value] = splitKeyValue(line);
     entries.set(key.trim(), value.trim());
   }
@@ -389,6 +395,8 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     // EphemeralType: Boolean.getBoolean("zookeeper.extendedTypesEnabled").
     extendedTypesEnabled: (prop('zookeeper.extendedTypesEnabled') ?? '').toLowerCase() === 'true',
     superDigest: prop('zookeeper.DigestAuthenticationProvider.superDigest'),
+    // ZooKeeperServer: skipACL = getProperty("zookeeper.skipACL", "no").equals("yes").
+    skipAcl: prop('zookeeper.skipACL') === 'yes',
     servers: servers.sort((a, b) => a.id - b.id),
     serverId: 0,
     // PurgeTxnLog keeps at least 3 snapshots (MIN_SNAP_RETAIN_COUNT).

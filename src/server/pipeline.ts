@@ -10,7 +10,7 @@ import { WatchManager } from '../watch/index.js';
 import { OpCode } from '../jute/index.js';
 import type { Id } from '../jute/index.js';
 import { Preparer } from './prep.js';
-import type { PrepContext } from './prep.js';
+import type { PrepContext, PrepSettings } from './prep.js';
 
 /** What a session needs from its connection. */
 export interface ReplySink {
@@ -66,9 +66,10 @@ export class Pipeline {
     readonly tree: DataTree,
     readonly watches: WatchManager,
     private readonly hooks: PipelineHooks,
+    readonly settings: PrepSettings = { extendedTypesEnabled: false, skipAcl: false },
     private readonly clock: () => number = Date.now,
   ) {
-    this.preparer = new Preparer(tree);
+    this.preparer = new Preparer(tree, settings);
     this.lastProposedZxid = tree.lastProcessedZxid;
   }
 

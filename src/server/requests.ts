@@ -18,7 +18,11 @@ import {
   GetEphemeralsResponseCodec,
   JuteDecodeError,
   JuteReader,
+  MultiRequestCodec,
+  MultiResponseCodec,
   OpCode,
+  Perm,
+  CreateTTLRequestCodec,
   PathRecordCodec,
   PathWatchRequestCodec,
   SetACLRequestCodec,
@@ -28,7 +32,8 @@ import {
   StatResponseCodec,
   WhoAmIResponseCodec,
 } from '../jute/index.js';
-import type { Codec, SetWatches2 } from '../jute/index.js';
+import type { ACL, Codec, MultiOp, MultiResult, SetWatches2 } from '../jute/index.js';
+import { permits } from '../acl/index.js';
 import { statOf } from '../tree/index.js';
 import type { ApplyResult, Txn, TxnBody } from '../tree/index.js';
 import type { Watcher } from '../watch/index.js';
@@ -90,6 +95,29 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
               : replyFrame(xid, txn.zxid, 0, Create2ResponseCodec, { path: result.path!, stat: result.stat! }),
       );
       return 'ok';
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+      write(
+        (prep) =>
+          pipeline.preparer.create(prep, decodeForWrite(type === OpCode.createTTL ? CreateTTLRequestCodec : CreateRequestCodec, body), type),
+        (result, txn) =>
+          result.err !== 0 ? errorReply(result, txn) : replyFrame(xid, txn.zxid, 0, Create2ResponseCodec, { path: result.path!, stat: result.stat! }),
+      );
+      return 'ok';
+    case OpCode.multi: {
+      let ops: MultiOp[] = [];
+      write(
+        (prep) => {
+          ops = decodeForWrite(MultiRequestCodec, body);
+          return pipeline.preparer.multi(prep, ops);
+        },
+        (result, txn) =>
+          result.results
+            ? replyFrame(xid, txn.zxid, 0, MultiResponseCodec, multiResults(ops, result.results, multiFailed(txn.body)))
+            : errorReply(result, txn),
+      );
+      return 'ok';
+    }
     case OpCode.delete:
       write(
         (prep) => pipeline.preparer.delete(prep, decodeForWrite(DeleteRequestCodec, body)),
@@ -126,6 +154,7 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
     case OpCode.getEphemerals:
     case OpCode.getAllChildrenNumber:
     case OpCode.whoAmI:
+    case OpCode.multiRead:
     case OpCode.setWatches:
     case OpCode.setWatches2:
       read(() => {
@@ -148,6 +177,8 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
   const tree = ctx.pipeline.tree;
   const watches = ctx.pipeline.watches;
   const zxid = tree.lastProcessedZxid;
+  const denied = (acl: readonly ACL[], perm: number) =>
+    !ctx.pipeline.settings.skipAcl && !permits(acl, perm, ctx.session.authIds);
   switch (type) {
     case OpCode.exists: {
       const request = decodeBody(PathWatchRequestCodec, body);
@@ -160,6 +191,7 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       const request = decodeBody(PathWatchRequestCodec, body);
       const node = tree.get(request.path);
       if (!node) return replyFrame(xid, zxid, Err.NoNode);
+      if (denied(node.acl, Perm.READ)) return replyFrame(xid, zxid, Err.NoAuth);
       if (request.watch) watches.addDataWatch(request.path, ctx.watcher);
       return replyFrame(xid, zxid, 0, GetDataResponseCodec, { data: node.data, stat: statOf(node) });
     }
@@ -168,6 +200,7 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       const request = decodeBody(PathWatchRequestCodec, body);
       const node = tree.get(request.path);
       if (!node) return replyFrame(xid, zxid, Err.NoNode);
+      if (denied(node.acl, Perm.READ)) return replyFrame(xid, zxid, Err.NoAuth);
       if (request.watch) watches.addChildWatch(request.path, ctx.watcher);
       const children = [...node.children];
       return type === OpCode.getChildren
@@ -178,6 +211,7 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       const request = decodeBody(PathRecordCodec, body);
       const node = tree.get(request.path);
       if (!node) return replyFrame(xid, zxid, Err.NoNode);
+      if (denied(node.acl, Perm.READ | Perm.ADMIN)) return replyFrame(xid, zxid, Err.NoAuth);
       return replyFrame(xid, zxid, 0, GetACLResponseCodec, { acl: node.acl, stat: statOf(node) });
     }
     case OpCode.sync:
@@ -189,12 +223,26 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
     }
     case OpCode.getAllChildrenNumber: {
       const { path } = decodeBody(PathRecordCodec, body);
-      if (!tree.get(path)) return replyFrame(xid, zxid, Err.NoNode);
+      const node = tree.get(path);
+      if (!node) return replyFrame(xid, zxid, Err.NoNode);
+      if (denied(node.acl, Perm.READ)) return replyFrame(xid, zxid, Err.NoAuth);
       return replyFrame(xid, zxid, 0, GetAllChildrenNumberResponseCodec, { totalNumber: tree.countDescendants(path) });
     }
     case OpCode.whoAmI: {
       const clientInfo = ctx.session.authIds.map((id) => ({ authScheme: id.scheme, user: id.id }));
       return replyFrame(xid, zxid, 0, WhoAmIResponseCodec, { clientInfo });
+    }
+    case OpCode.multiRead: {
+      const results: MultiResult[] = decodeBody(MultiRequestCodec, body).map((op): MultiResult => {
+        const node = tree.get(op.request.path);
+        if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return { type: OpCode.error, err: Err.BadArguments };
+        if (!node) return { type: OpCode.error, err: Err.NoNode };
+        if (denied(node.acl, Perm.READ)) return { type: OpCode.error, err: Err.NoAuth };
+        return op.type === OpCode.getData
+          ? { type: OpCode.getData, data: node.data, stat: statOf(node) }
+          : { type: OpCode.getChildren, children: [...node.children] };
+      });
+      return replyFrame(xid, zxid, 0, MultiResponseCodec, results);
     }
     case OpCode.setWatches:
     case OpCode.setWatches2: {
@@ -234,4 +282,33 @@ function rearmWatches(ctx: RequestContext, request: SetWatches2): void {
     else if (node.pzxid > since) ctx.watcher.deliver(EventType.NodeChildrenChanged, path);
     else watches.addChildWatch(path, ctx.watcher);
   }
+}
+
+/** The reply of each op of an applied multi: a create answers as the op asked (create or create2). */
+function multiResults(ops: readonly MultiOp[], results: readonly ApplyResult[], failed: boolean): MultiResult[] {
+  return results.map((result, index): MultiResult => {
+    const op = ops[index];
+    if (failed || result.err !== 0 || op === undefined) return { type: OpCode.error, err: result.err };
+    switch (op.type) {
+      case OpCode.create:
+        return { type: OpCode.create, path: result.path! };
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+        return { type: OpCode.create2, path: result.path!, stat: result.stat! };
+      case OpCode.delete:
+        return { type: OpCode.delete };
+      case OpCode.check:
+        return { type: OpCode.check };
+      case OpCode.setData:
+        return { type: OpCode.setData, stat: result.stat! };
+      default:
+        return { type: OpCode.error, err: Err.BadArguments };
+    }
+  });
+}
+
+/** A failed multi is logged as error txns only (Ok before the failing op). */
+function multiFailed(body: TxnBody): boolean {
+  return body.type === OpCode.multi && body.ops.some((op) => op.type === OpCode.error);
 }

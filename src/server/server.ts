@@ -101,9 +101,12 @@ export class PaddockServer implements ConnectionHandler {
     });
     this.storage = storage;
     this.tree = recovered.tree;
-    this.pipeline = new Pipeline(this.tree, this.watches, {
-      sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
-    });
+    this.pipeline = new Pipeline(
+      this.tree,
+      this.watches,
+      { sessionClosed: (sessionId) => this.onSessionClosed(sessionId) },
+      { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl },
+    );
     this.pipeline.setCommitter(
       new DurableCommitter(
         storage,

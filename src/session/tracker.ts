@@ -28,13 +28,18 @@ export function checkSessionPassword(sessionId: bigint, password: Buffer): boole
   return password.length === SESSION_PASSWORD_BYTES && sessionPassword(sessionId).equals(password);
 }
 
+/** ephemeralOwner of container znodes (EphemeralType.CONTAINER_EPHEMERAL_OWNER), never a session id. */
+const CONTAINER_EPHEMERAL_OWNER = -(2n ** 63n);
+
 /**
  * First session id of a server, as ZooKeeper: the server id in the top byte, then the
  * current time in milliseconds shifted so that restarts do not reuse ids.
  */
 export function initialSessionId(serverId: number, nowMs: number): bigint {
   const time = BigInt.asUintN(64, BigInt(nowMs) << 24n) >> 8n;
-  return BigInt.asIntN(64, (BigInt(serverId & 0xff) << 56n) | time);
+  const id = BigInt.asIntN(64, (BigInt(serverId & 0xff) << 56n) | time);
+  // 0x8000000000000000 marks container znodes in ephemeralOwner; ZooKeeper skips it too.
+  return id === CONTAINER_EPHEMERAL_OWNER ? id + 1n : id;
 }
 
 export class SessionTracker {

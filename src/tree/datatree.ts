@@ -8,6 +8,7 @@ import { Err, EventType, OpCode } from '../jute/index.js';
 import type { ACL, Stat } from '../jute/index.js';
 import { baseName, childPath, parentOf } from './paths.js';
 import type { Txn, TxnBody } from './txn.js';
+import { ownerKind } from './ephemeral.js';
 
 export interface ZNode {
   data: Buffer;
@@ -145,7 +146,7 @@ export class DataTree {
       const parent = tree.nodes.get(parentOf(path));
       if (!parent) throw new Error(`snapshot holds ${path} without its parent`);
       parent.children.add(baseName(path));
-      if (node.ephemeralOwner > 0n) {
+      if (ownerKind(node.ephemeralOwner) === 'ephemeral') {
         let owned = tree.ephemeralsBySession.get(node.ephemeralOwner);
         if (!owned) tree.ephemeralsBySession.set(node.ephemeralOwner, (owned = new Set()));
         owned.add(path);
@@ -250,13 +251,13 @@ export class DataTree {
     if (this.nodes.has(path)) return { err: Err.NodeExists };
     const name = baseName(path);
     this.changeObserver?.(parentPath, parent);
-    // A replayed create may carry an older cversion than the tree holds; never go back.
-    parent.cversion = parentCVersion === -1 ? parent.cversion + 1 : Math.max(parent.cversion, parentCVersion);
+    // Snapshots are exact at their zxid, so a replayed create never meets a newer parent.
+    parent.cversion = parentCVersion;
     parent.pzxid = txn.zxid;
     parent.children.add(name);
     const node = newNode(data, acl, txn.zxid, txn.timeMs, ephemeralOwner);
     this.nodes.set(path, node);
-    if (ephemeralOwner > 0n) {
+    if (ownerKind(ephemeralOwner) === 'ephemeral') {
       let owned = this.ephemeralsBySession.get(ephemeralOwner);
       if (!owned) this.ephemeralsBySession.set(ephemeralOwner, (owned = new Set()));
       owned.add(path);
@@ -277,9 +278,9 @@ export class DataTree {
     this.changeObserver?.(parentPath, parent);
     this.nodes.delete(path);
     parent.children.delete(baseName(path));
-    parent.cversion += 1;
+    parent.cversion = (parent.cversion + 1) | 0;
     if (zxid > parent.pzxid) parent.pzxid = zxid;
-    if (node.ephemeralOwner > 0n) {
+    if (ownerKind(node.ephemeralOwner) === 'ephemeral') {
       const owned = this.ephemeralsBySession.get(node.ephemeralOwner);
       owned?.delete(path);
       if (owned?.size === 0) this.ephemeralsBySession.delete(node.ephemeralOwner);

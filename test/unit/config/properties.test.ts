@@ -69,6 +69,11 @@ void describe('parseProperties: java.util.Properties syntax', () => {
     assert.deepEqual(parse('a\\=b=c\nx\\:y:z\n'), { 'a=b': 'c', 'x:y': 'z' });
   });
 
+  void test('while the logical line is still empty, a continued line can be a comment (Java 9+ LineReader)', () => {
+    assert.deepEqual(parse('\\\n# not a key\nkey=value\n'), { key: 'value' });
+    assert.deepEqual(parse('a=\\\n#b\n'), { a: '#b' }); // not empty: the # is data
+  });
+
   void test('a comment line ending in a backslash does not swallow the next line', () => {
     assert.deepEqual(parse('# comment \\\nkey=value\n'), { key: 'value' });
   });
