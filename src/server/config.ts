@@ -44,6 +44,10 @@ export interface ServerConfig {
   superDigest: string | undefined;
   /** zookeeper.skipACL=yes: permissions are not checked at all. */
   skipAcl: boolean;
+  /** How often containers and TTL nodes are checked (znode.container.checkIntervalMs). */
+  containerCheckIntervalMs: number;
+  /** At most this many of them are deleted a minute (znode.container.maxPerMinute). */
+  containerMaxPerMinute: number;
   servers: ServerSpec[];
   serverId: number;
   autopurgeSnapRetainCount: number;
@@ -85,6 +89,8 @@ const USED = new Set([
   'zookeeper.snapCount', 'zookeeper.forceSync', 'zookeeper.preAllocSize', 'zookeeper.snapshot.compression.method', 'jute.maxbuffer', 'zookeeper.jute.maxbuffer',
   'zookeeper.4lw.commands.whitelist', 'zookeeper.extendedTypesEnabled',
   'zookeeper.DigestAuthenticationProvider.superDigest', 'zookeeper.skipACL',
+  'znode.container.checkIntervalMs', 'zookeeper.znode.container.checkIntervalMs',
+  'znode.container.maxPerMinute', 'zookeeper.znode.container.maxPerMinute',
 ]);
 
 /** Properties of the JVM that say nothing about ZooKeeper's behaviour: never reported. */
@@ -397,6 +403,14 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     superDigest: prop('zookeeper.DigestAuthenticationProvider.superDigest'),
     // ZooKeeperServer: skipACL = getProperty("zookeeper.skipACL", "no").equals("yes").
     skipAcl: prop('zookeeper.skipACL') === 'yes',
+    containerCheckIntervalMs: decodedIntValue(
+      'znode.container.checkIntervalMs',
+      prop('znode.container.checkIntervalMs') ?? prop('zookeeper.znode.container.checkIntervalMs') ?? '60000',
+    ),
+    containerMaxPerMinute: decodedIntValue(
+      'znode.container.maxPerMinute',
+      prop('znode.container.maxPerMinute') ?? prop('zookeeper.znode.container.maxPerMinute') ?? '10000',
+    ),
     servers: servers.sort((a, b) => a.id - b.id),
     serverId: 0,
     // PurgeTxnLog keeps at least 3 snapshots (MIN_SNAP_RETAIN_COUNT).

@@ -24,6 +24,7 @@ interface QueuedRequest {
   execute: (() => Buffer | null) | null;
   /** A write whose txn has not been applied yet. */
   awaitingCommit: boolean;
+  receivedAtMs: number;
   /** Runs after the reply was sent (e.g. closing the connection after closeSession). */
   after?: () => void;
 }
@@ -55,8 +56,32 @@ export interface PipelineHooks {
   applied?(txn: Txn, result: ApplyResult): void;
 }
 
+/** Request latency from arrival to reply, as `srvr` and `mntr` report it. */
+export class LatencyStats {
+  count = 0;
+  totalMs = 0;
+  minMs = 0;
+  maxMs = 0;
+
+  record(ms: number): void {
+    if (this.count === 0 || ms < this.minMs) this.minMs = ms;
+    if (ms > this.maxMs) this.maxMs = ms;
+    this.count++;
+    this.totalMs += ms;
+  }
+
+  get avgMs(): number {
+    return this.count === 0 ? 0 : this.totalMs / this.count;
+  }
+
+  reset(): void {
+    this.count = this.totalMs = this.minMs = this.maxMs = 0;
+  }
+}
+
 export class Pipeline {
   readonly preparer: Preparer;
+  readonly latency = new LatencyStats();
   private committer: Committer | null = null;
   private readonly inFlight = new Map<bigint, InFlight>();
   private lastProposedZxid: bigint;
@@ -95,7 +120,7 @@ export class Pipeline {
     const sessionId = session?.id ?? 0n;
     const ctx: PrepContext = { sessionId, zxid, authIds: session?.authIds ?? [] };
     const body = this.preparer.prepare(() => build(ctx));
-    const entry: QueuedRequest | null = session ? { reply: null, execute: null, awaitingCommit: true, after } : null;
+    const entry: QueuedRequest | null = session ? { reply: null, execute: null, awaitingCommit: true, receivedAtMs: this.clock(), after } : null;
     if (session && entry) {
       session.queue.push(entry);
       this.outstanding++;
@@ -118,7 +143,7 @@ export class Pipeline {
 
   /** Queues a read (or any request answered locally) behind the session's earlier requests. */
   submitRead(session: ClientSession, execute: () => Buffer | null, after?: () => void): void {
-    session.queue.push({ reply: null, execute, awaitingCommit: false, after });
+    session.queue.push({ reply: null, execute, awaitingCommit: false, receivedAtMs: this.clock(), after });
     this.outstanding++;
     this.drain(session);
   }
@@ -152,7 +177,10 @@ export class Pipeline {
       }
       queue.shift();
       this.outstanding--;
-      if (head.reply && session.sink) session.sink.send(head.reply);
+      if (head.reply && session.sink) {
+        session.sink.send(head.reply);
+        this.latency.record(this.clock() - head.receivedAtMs);
+      }
       head.after?.();
     }
   }

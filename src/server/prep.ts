@@ -158,7 +158,7 @@ export class Preparer {
     if (op !== OpCode.deleteContainer) this.checkAcl(parent.acl, Perm.DELETE, ctx);
     checkVersion(node.version, request.version);
     if (node.childCount > 0) throw new PrepError(Err.NotEmpty);
-    this.remember(parentPath, ctx.zxid, { ...parent, cversion: (parent.cversion + 1) | 0, childCount: parent.childCount - 1 });
+    this.remember(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
     this.remember(request.path, ctx.zxid, null);
     return { type: OpCode.delete, path: request.path };
   }
@@ -254,7 +254,7 @@ export class Preparer {
       const parentPath = parentOf(path);
       const parent = this.record(parentPath);
       if (parent) {
-        this.remember(parentPath, ctx.zxid, { ...parent, cversion: (parent.cversion + 1) | 0, childCount: parent.childCount - 1 });
+        this.remember(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
       }
       this.remember(path, ctx.zxid, null);
     }

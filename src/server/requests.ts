@@ -18,6 +18,10 @@ import {
   GetEphemeralsResponseCodec,
   JuteDecodeError,
   JuteReader,
+  AddWatchRequestCodec,
+  AddWatchMode,
+  ErrorResponseCodec,
+  PathTypeRequestCodec,
   MultiRequestCodec,
   MultiResponseCodec,
   OpCode,
@@ -155,6 +159,9 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
     case OpCode.getAllChildrenNumber:
     case OpCode.whoAmI:
     case OpCode.multiRead:
+    case OpCode.addWatch:
+    case OpCode.checkWatches:
+    case OpCode.removeWatches:
     case OpCode.setWatches:
     case OpCode.setWatches2:
       read(() => {
@@ -229,7 +236,9 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       return replyFrame(xid, zxid, 0, GetAllChildrenNumberResponseCodec, { totalNumber: tree.countDescendants(path) });
     }
     case OpCode.whoAmI: {
-      const clientInfo = ctx.session.authIds.map((id) => ({ authScheme: id.scheme, user: id.id }));
+      // The digest provider names the user without the hash (DigestAuthenticationProvider.getUserName).
+      const user = (id: { scheme: string; id: string }) => (id.scheme === 'digest' ? id.id.split(':', 1)[0]! : id.id);
+      const clientInfo = ctx.session.authIds.map((id) => ({ authScheme: id.scheme, user: user(id) }));
       return replyFrame(xid, zxid, 0, WhoAmIResponseCodec, { clientInfo });
     }
     case OpCode.multiRead: {
@@ -243,6 +252,23 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
           : { type: OpCode.getChildren, children: [...node.children] };
       });
       return replyFrame(xid, zxid, 0, MultiResponseCodec, results);
+    }
+    case OpCode.addWatch: {
+      const request = decodeBody(AddWatchRequestCodec, body);
+      if (request.mode !== AddWatchMode.persistent && request.mode !== AddWatchMode.persistentRecursive) {
+        return replyFrame(xid, zxid, Err.MarshallingError);
+      }
+      watches.addPersistentWatch(request.path, ctx.watcher, request.mode === AddWatchMode.persistentRecursive);
+      return replyFrame(xid, zxid, 0, ErrorResponseCodec, { err: 0 });
+    }
+    case OpCode.checkWatches:
+    case OpCode.removeWatches: {
+      const request = decodeBody(PathTypeRequestCodec, body);
+      const found =
+        type === OpCode.checkWatches
+          ? watches.containsWatch(request.path, request.type, ctx.watcher)
+          : watches.removeWatch(request.path, request.type, ctx.watcher);
+      return replyFrame(xid, zxid, found ? 0 : Err.NoWatcher);
     }
     case OpCode.setWatches:
     case OpCode.setWatches2: {
@@ -282,6 +308,8 @@ function rearmWatches(ctx: RequestContext, request: SetWatches2): void {
     else if (node.pzxid > since) ctx.watcher.deliver(EventType.NodeChildrenChanged, path);
     else watches.addChildWatch(path, ctx.watcher);
   }
+  for (const path of request.persistentWatches) watches.addPersistentWatch(path, ctx.watcher, false);
+  for (const path of request.persistentRecursiveWatches) watches.addPersistentWatch(path, ctx.watcher, true);
 }
 
 /** The reply of each op of an applied multi: a create answers as the op asked (create or create2). */

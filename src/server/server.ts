@@ -32,6 +32,7 @@ import type { ConnectionHandler } from './connection.js';
 import type { Logger } from './log.js';
 import { ClientSession, Pipeline } from './pipeline.js';
 import { handleRequest } from './requests.js';
+import { reapCandidates } from './reaper.js';
 import { replyFrame } from './replies.js';
 
 export interface ServerOptions {
@@ -49,6 +50,7 @@ export class PaddockServer implements ConnectionHandler {
   pipeline!: Pipeline;
   storage!: Storage;
   private purgeTimer: NodeJS.Timeout | null = null;
+  private reaperTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly connections = new Set<Connection>();
   private readonly connectionBySession = new Map<bigint, Connection>();
@@ -81,6 +83,7 @@ export class PaddockServer implements ConnectionHandler {
     });
     server.on('error', (error) => this.log.error({ err: error.message }, 'client port error'));
     this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTimeMs);
+    this.reaperTimer = setInterval(() => this.reapContainers(), Math.max(10, this.config.containerCheckIntervalMs));
     if (this.config.autopurgePurgeIntervalHours > 0) {
       this.purgeTimer = setInterval(() => void this.purgeNow(), this.config.autopurgePurgeIntervalHours * 3_600_000);
     }
@@ -150,6 +153,7 @@ export class PaddockServer implements ConnectionHandler {
     this.stopping = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.reaperTimer) clearInterval(this.reaperTimer);
     this.expiryTimer = null;
     this.purgeTimer = null;
     for (const connection of this.connections) connection.socket.destroy();
@@ -291,6 +295,13 @@ export class PaddockServer implements ConnectionHandler {
     this.log.warn({ scheme: packet.scheme, remote: connection.remoteAddress }, 'authentication failed: unknown scheme');
     connection.send(replyFrame(Xid.auth, 0n, Err.AuthFailed));
     connection.close();
+  }
+
+  private reapContainers(): void {
+    const perCheck = Math.max(1, Math.floor((this.config.containerMaxPerMinute * this.config.containerCheckIntervalMs) / 60_000));
+    for (const path of reapCandidates(this.tree, Date.now(), perCheck)) {
+      this.pipeline.submitServerTxn(0n, (prep) => this.pipeline.preparer.delete(prep, { path, version: -1 }, OpCode.deleteContainer));
+    }
   }
 
   private expireSessions(): void {

@@ -75,7 +75,16 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
       tree.apply(txn);
       replayedTxns++;
     }
-    if (!scan.damage) continue;
+    if (!scan.damage) {
+      if (scan.txns.length === 0 && i === segments.length - 1) {
+        // Created, but its first batch never reached the disk: it holds nothing, and the next
+        // append would create a segment of the same name.
+        await fs.remove(scan.file);
+        await fs.syncDir(logDir);
+        log.info({ file: scan.file }, 'removed a log segment that holds no txn');
+      }
+      continue;
+    }
     const isLast = i === segments.length - 1;
     const later = scan.damage.laterDurableZxid;
     const lastGood = tree.lastProcessedZxid;

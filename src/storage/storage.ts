@@ -85,7 +85,8 @@ export class Storage {
       this.options.log.warn({}, 'too busy to snapshot: the previous one is still being written');
       return;
     }
-    this.startSnapshot(tree);
+    // Its failures are logged where it is started; the log keeps every txn meanwhile.
+    void this.startSnapshot(tree);
   }
 
   /** Starts a snapshot now unless one is running; resolves when it is durable. */

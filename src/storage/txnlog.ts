@@ -181,6 +181,22 @@ function readRecord(bytes: Buffer, offset: number): RecordAt | null | string {
   }
 }
 
+const ZERO_BLOCK = Buffer.alloc(64 * 1024);
+
+/** Offset just past the last non-zero byte at or after `from`; `from` when all are zero. */
+function endOfData(bytes: Buffer, from: number): number {
+  let end = bytes.length;
+  while (end > from) {
+    const start = Math.max(from, end - ZERO_BLOCK.length);
+    if (!bytes.subarray(start, end).equals(ZERO_BLOCK.subarray(0, end - start))) {
+      while (bytes[end - 1] === 0) end--;
+      return end;
+    }
+    end = start;
+  }
+  return from;
+}
+
 /** Bytes of checksum work the search for later records may do before it gives up. */
 const LATER_RECORD_SEARCH_BUDGET_BYTES = 64 * 1024 * 1024;
 
@@ -191,8 +207,7 @@ const LATER_RECORD_SEARCH_BUDGET_BYTES = 64 * 1024 * 1024;
  * 'unknown' when the search ran out of budget.
  */
 function laterDurableZxid(bytes: Buffer, damagedAt: number): bigint | null | 'unknown' {
-  let end = bytes.length;
-  while (end > damagedAt && bytes[end - 1] === 0) end--;
+  const end = endOfData(bytes, damagedAt);
   let best: bigint | null = null;
   const consider = (zxid: bigint) => {
     if (best === null || zxid > best) best = zxid;
@@ -225,7 +240,7 @@ export async function scanSegment(fs: FileSystem, dir: string, name: string): Pr
   const scan: SegmentScan = { file, firstZxid, txns: [], goodEnd: Math.min(bytes.length, SEGMENT_HEADER_BYTES) };
   if (bytes.length < SEGMENT_HEADER_BYTES || bytes.readUInt32BE(0) !== LOG_MAGIC) {
     // A segment whose header never reached the disk holds no acknowledged txn.
-    const blank = bytes.every((b) => b === 0);
+    const blank = endOfData(bytes, 0) === 0;
     scan.damage = { offset: 0, reason: blank ? 'empty segment' : 'bad segment header', laterDurableZxid: blank ? null : laterDurableZxid(bytes, 0) };
     scan.goodEnd = 0;
     return scan;
@@ -233,7 +248,14 @@ export async function scanSegment(fs: FileSystem, dir: string, name: string): Pr
   let offset = SEGMENT_HEADER_BYTES;
   for (;;) {
     const record = readRecord(bytes, offset);
-    if (record === null) break;
+    if (record === null) {
+      // A zero header ends the log only if nothing but zeros follows: a zeroed sector in the
+      // middle of the log is damage like any other, not a silent end.
+      if (endOfData(bytes, offset) > offset) {
+        scan.damage = { offset, reason: 'zeroed record header with data after it', laterDurableZxid: laterDurableZxid(bytes, offset) };
+      }
+      break;
+    }
     if (typeof record === 'string') {
       scan.damage = { offset, reason: record, laterDurableZxid: laterDurableZxid(bytes, offset) };
       break;

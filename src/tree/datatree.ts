@@ -61,18 +61,25 @@ export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: '
 const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The Stat a client sees (ZooKeeper's DataNode.copyStat). The node keeps `cversion` as the
+ * count of child creates, which also numbers sequential children; clients see the count of
+ * child changes, creates plus deletes: 2 * creates - children still present. Containers and
+ * TTL nodes show ephemeralOwner 0.
+ */
 export function statOf(node: ZNode): Stat {
+  const numChildren = node.children.size;
   return {
     czxid: node.czxid,
     mzxid: node.mzxid,
     ctime: BigInt(node.ctimeMs),
     mtime: BigInt(node.mtimeMs),
     version: node.version,
-    cversion: node.cversion,
+    cversion: (node.cversion * 2 - numChildren) | 0,
     aversion: node.aversion,
-    ephemeralOwner: node.ephemeralOwner,
+    ephemeralOwner: ownerKind(node.ephemeralOwner) === 'ephemeral' ? node.ephemeralOwner : 0n,
     dataLength: node.data.length,
-    numChildren: node.children.size,
+    numChildren,
     pzxid: node.pzxid,
   };
 }
@@ -99,6 +106,9 @@ export class DataTree {
   private readonly nodes = new Map<string, ZNode>();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
   private readonly sessionTimeouts = new Map<bigint, number>();
+  /** Container and TTL nodes, for the reaper (ZooKeeper's DataTree keeps the same sets). */
+  private readonly containers = new Set<string>();
+  private readonly ttlNodes = new Set<string>();
   private lastZxid = 0n;
   /** Events of the txn being applied; handed out with the result. */
   private pendingEvents: TreeEvent[] = [];
@@ -111,10 +121,7 @@ export class DataTree {
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE);
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE);
     this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE);
-    // The Stats a fresh Apache ZooKeeper 3.8 shows for them, so that sequential names under
-    // "/" and differential comparisons match it exactly.
-    this.nodes.get('/')!.cversion = -1;
-    this.nodes.get('/zookeeper')!.cversion = -2;
+    // ZooKeeper sets the config node's ACL with version -1 at start, leaving aversion -1.
     this.nodes.get('/zookeeper/config')!.aversion = -1;
   }
 
@@ -146,6 +153,7 @@ export class DataTree {
       const parent = tree.nodes.get(parentOf(path));
       if (!parent) throw new Error(`snapshot holds ${path} without its parent`);
       parent.children.add(baseName(path));
+      tree.trackKind(path, node.ephemeralOwner, true);
       if (ownerKind(node.ephemeralOwner) === 'ephemeral') {
         let owned = tree.ephemeralsBySession.get(node.ephemeralOwner);
         if (!owned) tree.ephemeralsBySession.set(node.ephemeralOwner, (owned = new Set()));
@@ -155,6 +163,22 @@ export class DataTree {
     for (const [id, timeoutMs] of sessions) tree.sessionTimeouts.set(id, timeoutMs);
     tree.lastZxid = zxid;
     return tree;
+  }
+
+  private trackKind(path: string, owner: bigint, add: boolean): void {
+    const kind = ownerKind(owner);
+    const set = kind === 'container' ? this.containers : kind === 'ttl' ? this.ttlNodes : null;
+    if (!set) return;
+    if (add) set.add(path);
+    else set.delete(path);
+  }
+
+  containerPaths(): ReadonlySet<string> {
+    return this.containers;
+  }
+
+  ttlPaths(): ReadonlySet<string> {
+    return this.ttlNodes;
   }
 
   /** Every node with its path, live: nodes changed during iteration show their new state. */
@@ -257,6 +281,7 @@ export class DataTree {
     parent.children.add(name);
     const node = newNode(data, acl, txn.zxid, txn.timeMs, ephemeralOwner);
     this.nodes.set(path, node);
+    this.trackKind(path, ephemeralOwner, true);
     if (ownerKind(ephemeralOwner) === 'ephemeral') {
       let owned = this.ephemeralsBySession.get(ephemeralOwner);
       if (!owned) this.ephemeralsBySession.set(ephemeralOwner, (owned = new Set()));
@@ -278,8 +303,8 @@ export class DataTree {
     this.changeObserver?.(parentPath, parent);
     this.nodes.delete(path);
     parent.children.delete(baseName(path));
-    parent.cversion = (parent.cversion + 1) | 0;
     if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.trackKind(path, node.ephemeralOwner, false);
     if (ownerKind(node.ephemeralOwner) === 'ephemeral') {
       const owned = this.ephemeralsBySession.get(node.ephemeralOwner);
       owned?.delete(path);

@@ -1,2 +1,2 @@
-export { WatchManager } from './manager.js';
+export { WatchManager, WatchMode } from './manager.js';
 export type { Watcher } from './manager.js';

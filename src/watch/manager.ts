@@ -1,53 +1,84 @@
 /**
- * One-shot data and child watches, as ZooKeeper's WatchManager keeps them: a table from
- * path to watchers and back, so that a closing connection drops all of its watches at once.
+ * Watches as ZooKeeper keeps them: a data table and a child table, each from path to
+ * watchers and back, so that a closing connection drops all of its watches at once. A
+ * watch has a mode: standard (one-shot), persistent, or persistent-recursive (data table
+ * only; it fires for the whole subtree and never with NodeChildrenChanged). As in ZooKeeper
+ * 3.9, one watcher may hold several modes on one path.
  */
-import { EventType } from '../jute/index.js';
+import { EventType, WatcherType } from '../jute/index.js';
+import { parentOf } from '../tree/paths.js';
 
 /** Whoever gets the events: in the server, a connection's session. */
 export interface Watcher {
   deliver(type: EventType, path: string): void;
 }
 
-class WatchTable {
-  private readonly byPath = new Map<string, Set<Watcher>>();
-  private readonly byWatcher = new Map<Watcher, Set<string>>();
+export const WatchMode = { standard: 1, persistent: 2, recursive: 4 } as const;
+type ModeBits = number;
 
-  add(path: string, watcher: Watcher): void {
+class WatchTable {
+  private readonly byPath = new Map<string, Map<Watcher, ModeBits>>();
+  private readonly byWatcher = new Map<Watcher, Set<string>>();
+  recursiveCount = 0;
+
+  add(path: string, watcher: Watcher, mode: number): void {
     let watchers = this.byPath.get(path);
-    if (!watchers) this.byPath.set(path, (watchers = new Set()));
-    watchers.add(watcher);
+    if (!watchers) this.byPath.set(path, (watchers = new Map()));
+    const before = watchers.get(watcher) ?? 0;
+    if ((before & WatchMode.recursive) === 0 && (mode & WatchMode.recursive) !== 0) this.recursiveCount++;
+    watchers.set(watcher, before | mode);
     let paths = this.byWatcher.get(watcher);
     if (!paths) this.byWatcher.set(watcher, (paths = new Set()));
     paths.add(path);
   }
 
-  /** Removes and returns the watchers of `path` (one-shot semantics). */
-  take(path: string): Set<Watcher> | undefined {
+  has(path: string, watcher: Watcher, mode: number): boolean {
+    return ((this.byPath.get(path)?.get(watcher) ?? 0) & mode) !== 0;
+  }
+
+  /** Drops `mode` bits of one watch; true when the watcher held any of them. */
+  remove(path: string, watcher: Watcher, mode: number): boolean {
     const watchers = this.byPath.get(path);
-    if (!watchers) return undefined;
-    this.byPath.delete(path);
-    for (const watcher of watchers) {
-      const paths = this.byWatcher.get(watcher);
-      paths?.delete(path);
-      if (paths?.size === 0) this.byWatcher.delete(watcher);
+    const bits = watchers?.get(watcher) ?? 0;
+    if ((bits & mode) === 0) return false;
+    if ((bits & mode & WatchMode.recursive) !== 0) this.recursiveCount--;
+    const left = bits & ~mode;
+    if (left !== 0) {
+      watchers!.set(watcher, left);
+      return true;
     }
-    return watchers;
+    watchers!.delete(watcher);
+    if (watchers!.size === 0) this.byPath.delete(path);
+    const paths = this.byWatcher.get(watcher);
+    paths?.delete(path);
+    if (paths?.size === 0) this.byWatcher.delete(watcher);
+    return true;
+  }
+
+  /**
+   * The watchers an event on `path` reaches: watches on the path itself (standard ones are
+   * used up), and recursive watches on the path and its ancestors unless the event is
+   * NodeChildrenChanged.
+   */
+  collect(type: EventType, path: string, into: Set<Watcher>): void {
+    const watchers = this.byPath.get(path);
+    if (watchers) {
+      for (const [watcher, bits] of watchers) {
+        const recursiveHit = (bits & WatchMode.recursive) !== 0 && type !== EventType.NodeChildrenChanged;
+        if ((bits & (WatchMode.standard | WatchMode.persistent)) !== 0 || recursiveHit) into.add(watcher);
+        if ((bits & WatchMode.standard) !== 0) this.remove(path, watcher, WatchMode.standard);
+      }
+    }
+    if (this.recursiveCount === 0 || type === EventType.NodeChildrenChanged) return;
+    for (let ancestor = parentOf(path); ancestor !== ''; ancestor = parentOf(ancestor)) {
+      const above = this.byPath.get(ancestor);
+      if (!above) continue;
+      for (const [watcher, bits] of above) if ((bits & WatchMode.recursive) !== 0) into.add(watcher);
+    }
   }
 
   removeWatcher(watcher: Watcher): void {
-    const paths = this.byWatcher.get(watcher);
-    if (!paths) return;
-    this.byWatcher.delete(watcher);
-    for (const path of paths) {
-      const watchers = this.byPath.get(path);
-      watchers?.delete(watcher);
-      if (watchers?.size === 0) this.byPath.delete(path);
-    }
-  }
-
-  has(path: string, watcher: Watcher): boolean {
-    return this.byPath.get(path)?.has(watcher) ?? false;
+    for (const path of [...(this.byWatcher.get(watcher) ?? [])]) this.remove(path, watcher, WatchMode.standard | WatchMode.persistent | WatchMode.recursive);
   }
 
   get count(): number {
@@ -64,8 +95,16 @@ class WatchTable {
     return this.byWatcher.get(watcher) ?? new Set();
   }
 
-  entries(): IterableIterator<[string, Set<Watcher>]> {
-    return this.byPath.entries();
+  watchersOf(path: string): Iterable<Watcher> {
+    return this.byPath.get(path)?.keys() ?? [];
+  }
+
+  paths(): Iterable<string> {
+    return this.byPath.keys();
+  }
+
+  watchers(): Iterable<Watcher> {
+    return this.byWatcher.keys();
   }
 }
 
@@ -74,46 +113,85 @@ export class WatchManager {
   private readonly child = new WatchTable();
 
   addDataWatch(path: string, watcher: Watcher): void {
-    this.data.add(path, watcher);
+    this.data.add(path, watcher, WatchMode.standard);
   }
 
   addChildWatch(path: string, watcher: Watcher): void {
-    this.child.add(path, watcher);
+    this.child.add(path, watcher, WatchMode.standard);
+  }
+
+  /** addWatch: persistent watches go in both tables, recursive ones in the data table only. */
+  addPersistentWatch(path: string, watcher: Watcher, recursive: boolean): void {
+    if (recursive) {
+      this.data.add(path, watcher, WatchMode.recursive);
+      return;
+    }
+    this.data.add(path, watcher, WatchMode.persistent);
+    this.child.add(path, watcher, WatchMode.persistent);
   }
 
   hasDataWatch(path: string, watcher: Watcher): boolean {
-    return this.data.has(path, watcher);
+    return this.data.has(path, watcher, WatchMode.standard);
   }
 
   hasChildWatch(path: string, watcher: Watcher): boolean {
-    return this.child.has(path, watcher);
+    return this.child.has(path, watcher, WatchMode.standard);
+  }
+
+  /** checkWatches (and removeWatches when `remove`) for a WatcherType, as ZooKeeper's DataTree. */
+  private byType(path: string, type: number, watcher: Watcher, remove: boolean): boolean {
+    const act = (table: WatchTable, mode: number) => (remove ? table.remove(path, watcher, mode) : table.has(path, watcher, mode));
+    switch (type) {
+      case WatcherType.Children:
+        return act(this.child, WatchMode.standard);
+      case WatcherType.Data:
+        return act(this.data, WatchMode.standard);
+      case WatcherType.Any: {
+        const child = act(this.child, WatchMode.standard);
+        const data = act(this.data, WatchMode.standard);
+        return child || data;
+      }
+      case WatcherType.Persistent: {
+        const child = act(this.child, WatchMode.persistent);
+        const data = act(this.data, WatchMode.persistent);
+        return child || data;
+      }
+      case WatcherType.PersistentRecursive:
+        return act(this.data, WatchMode.recursive);
+      default:
+        return false;
+    }
+  }
+
+  containsWatch(path: string, type: number, watcher: Watcher): boolean {
+    return this.byType(path, type, watcher, false);
+  }
+
+  removeWatch(path: string, type: number, watcher: Watcher): boolean {
+    return this.byType(path, type, watcher, true);
   }
 
   /**
-   * Fires the watches an event triggers. A watcher with both a data and a child watch on a
-   * deleted node hears NodeDeleted once, as in ZooKeeper.
+   * Fires the watches an event triggers. A watcher hears each event once, even when it holds
+   * several watches that it reaches (a data and a child watch on a deleted node, say).
    */
   trigger(type: EventType, path: string): number {
-    let fired: Set<Watcher> | undefined;
+    const fired = new Set<Watcher>();
     switch (type) {
       case EventType.NodeCreated:
       case EventType.NodeDataChanged:
-        fired = this.data.take(path);
+        this.data.collect(type, path, fired);
         break;
       case EventType.NodeChildrenChanged:
-        fired = this.child.take(path);
+        this.child.collect(type, path, fired);
         break;
-      case EventType.NodeDeleted: {
-        const dataWatchers = this.data.take(path);
-        const childWatchers = this.child.take(path);
-        fired = dataWatchers ?? childWatchers;
-        if (dataWatchers && childWatchers) for (const watcher of childWatchers) dataWatchers.add(watcher);
+      case EventType.NodeDeleted:
+        this.data.collect(type, path, fired);
+        this.child.collect(type, path, fired);
         break;
-      }
       default:
         return 0;
     }
-    if (!fired) return 0;
     for (const watcher of fired) watcher.deliver(type, path);
     return fired.size;
   }
@@ -137,5 +215,31 @@ export class WatchManager {
 
   childPathsOf(watcher: Watcher): ReadonlySet<string> {
     return this.child.pathsOf(watcher);
+  }
+
+  /** Every watched path with its watchers (wchp). */
+  byPath(): Map<string, Set<Watcher>> {
+    const result = new Map<string, Set<Watcher>>();
+    for (const table of [this.data, this.child]) {
+      for (const path of table.paths()) {
+        let set = result.get(path);
+        if (!set) result.set(path, (set = new Set()));
+        for (const watcher of table.watchersOf(path)) set.add(watcher);
+      }
+    }
+    return result;
+  }
+
+  /** Every watcher with its watched paths (wchc). */
+  byWatcher(): Map<Watcher, Set<string>> {
+    const result = new Map<Watcher, Set<string>>();
+    for (const table of [this.data, this.child]) {
+      for (const watcher of table.watchers()) {
+        let set = result.get(watcher);
+        if (!set) result.set(watcher, (set = new Set()));
+        for (const path of table.pathsOf(watcher)) set.add(path);
+      }
+    }
+    return result;
   }
 }

@@ -121,14 +121,15 @@ describe('create', () => {
     assert.equal(h.tree.lastProcessedZxid, 3n);
   });
 
-  test('sequential names come from the parent cversion, which deletes also advance', () => {
+  test('sequential names count child creates; deletes do not advance them (Apache 3.8)', () => {
     const h = new Harness();
     h.create('/q');
     assert.equal(h.create('/q/n-', CreateFlag.persistentSequential)!.path, '/q/n-0000000000');
     h.create('/q/plain');
     h.delete('/q/plain');
-    assert.equal(h.create('/q/n-', CreateFlag.ephemeralSequential)!.path, '/q/n-0000000003');
-    assert.equal(h.create('/q/', CreateFlag.persistentSequential)!.path, '/q/0000000004');
+    assert.equal(h.stat('/q').cversion, 3, 'the Stat counts creates and deletes');
+    assert.equal(h.create('/q/n-', CreateFlag.ephemeralSequential)!.path, '/q/n-0000000002');
+    assert.equal(h.create('/q/', CreateFlag.persistentSequential)!.path, '/q/0000000003');
   });
 
   test('ephemerals are owned by the creating session', () => {
@@ -264,8 +265,9 @@ describe('a fresh tree', () => {
     assert.deepEqual(tree.get('/zookeeper/config')!.acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
   });
 
-  test('so a sequential node under the root of a fresh tree is named from cversion -1', () => {
+  test('a sequential node under the root of a fresh tree is numbered 0', () => {
     const h = new Harness();
-    assert.equal(h.create('/s-', CreateFlag.persistentSequential)!.path, '/s--000000001');
+    assert.equal(h.create('/s-', CreateFlag.persistentSequential)!.path, '/s-0000000000');
+    assert.equal(h.stat('/').cversion, 0, 'one create, two children: 2 * 1 - 2');
   });
 });
