@@ -17,6 +17,8 @@ export interface ConnectionHandler {
   onFourLetterWord(connection: Connection, word: string): void;
   onClose(connection: Connection): void;
   isFourLetterWord(word: string): boolean;
+  /** Counts a frame sent, for the server-wide figures. */
+  packetSent(): void;
 }
 
 export interface ConnectionStats {
@@ -35,7 +37,6 @@ export class Connection implements Watcher, ReplySink {
   readonly stats: ConnectionStats = { packetsReceived: 0, packetsSent: 0, connectedAtMs: Date.now(), lastZxid: -1n };
   session: ClientSession | null = null;
   handshakeDone = false;
-  /** The client sent the readOnly byte in its ConnectRequest; the reply mirrors it. */
   closed = false;
   private readonly decoder: FrameDecoder;
   private outgoing: Buffer[] = [];
@@ -101,6 +102,7 @@ export class Connection implements Watcher, ReplySink {
     if (this.closed) return;
     this.outgoing.push(frame);
     this.stats.packetsSent++;
+    this.handler.packetSent();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());

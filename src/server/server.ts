@@ -4,7 +4,8 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AuthPacketCodec,
   ConnectRequestCodec,
@@ -177,12 +178,26 @@ export class PaddockServer implements ConnectionHandler {
     this.connections.add(connection);
   }
 
+  packetSent(): void {
+    this.packetsSentTotal++;
+  }
+
   isFourLetterWord(word: string): boolean {
     return FOUR_LETTER_WORDS.has(word);
   }
 
   onFourLetterWord(connection: Connection, word: string): void {
-    connection.sendTextAndClose(runFourLetterWord(word, this.view(), this.config.fourLetterWords));
+    connection.sendTextAndClose(
+      runFourLetterWord(word, () => this.view(), this.config.fourLetterWords, {
+        resetConnectionStats: () => {
+          for (const c of this.connections) c.stats.packetsReceived = c.stats.packetsSent = 0;
+        },
+        resetServerStats: () => {
+          this.pipeline.latency.reset();
+          this.packetsReceivedTotal = this.packetsSentTotal = 0;
+        },
+      }),
+    );
   }
 
   onClose(connection: Connection): void {
@@ -319,24 +334,30 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   view(): ServerView {
-    let packetsSent = 0;
-    let packetsReceived = 0;
-    const connections = [...this.connections].map((c) => {
-      packetsSent += c.stats.packetsSent;
-      packetsReceived += c.stats.packetsReceived;
-      return {
-        remoteAddress: c.remoteAddress,
-        remotePort: c.remotePort,
-        queued: c.session?.queue.length ?? 0,
-        received: c.stats.packetsReceived,
-        sent: c.stats.packetsSent,
-      };
-    });
+    const connections = [...this.connections].map((c) => ({
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      queued: c.session?.queue.length ?? 0,
+      received: c.stats.packetsReceived,
+      sent: c.stats.packetsSent,
+      sessionId: c.session?.id ?? null,
+      timeoutMs: c.session ? (this.sessions.get(c.session.id)?.timeoutMs ?? 0) : 0,
+      establishedAtMs: c.stats.connectedAtMs,
+      lastZxid: this.tree.lastProcessedZxid,
+    }));
+    const watchesByPath = [...this.watches.byPath()].map(([path, watchers]) => ({
+      path,
+      sessions: [...watchers].map((w) => (w as Connection).session?.id ?? 0n),
+    }));
+    const ephemerals = [...this.tree.sessions().keys()]
+      .map((sessionId) => ({ sessionId, paths: [...this.tree.ephemeralsOf(sessionId)].sort() }))
+      .filter((e) => e.paths.length > 0);
+    const latency = this.pipeline.latency;
     return {
       mode: 'standalone',
-      latency: { min: 0, avg: 0, max: 0 },
-      packetsReceived: Math.max(packetsReceived, this.packetsReceivedTotal),
-      packetsSent: Math.max(packetsSent, this.packetsSentTotal),
+      latency: { min: latency.minMs, avg: latency.avgMs, max: latency.maxMs },
+      packetsReceived: this.packetsReceivedTotal,
+      packetsSent: this.packetsSentTotal,
       connections,
       outstanding: this.pipeline.outstandingRequests,
       lastZxid: this.tree.lastProcessedZxid,
@@ -345,17 +366,40 @@ export class PaddockServer implements ConnectionHandler {
       watchPathCount: this.watches.pathCount,
       ephemeralsCount: this.tree.ephemeralCount(),
       approximateDataSize: this.tree.approximateDataSize(),
+      sessions: [...this.sessions.all()].map((s) => ({ id: s.id, timeoutMs: s.timeoutMs })),
+      ephemerals,
+      watchesByPath,
+      dataDirBytes: directoryBytes(this.storage.snapDir),
+      dataLogDirBytes: directoryBytes(this.storage.logDir),
       config: [
         ['clientPort', this.address().port],
-        ['clientPortAddress', this.config.clientPortAddress],
-        ['dataDir', this.config.dataDir],
-        ['dataLogDir', this.config.dataLogDir],
+        ['secureClientPort', -1],
+        ['dataDir', this.storage.snapDir],
+        ['dataDirSize', directoryBytes(this.storage.snapDir)],
+        ['dataLogDir', this.storage.logDir],
+        ['dataLogSize', directoryBytes(this.storage.logDir)],
         ['tickTime', this.config.tickTimeMs],
         ['maxClientCnxns', this.config.maxClientCnxns],
         ['minSessionTimeout', this.config.minSessionTimeoutMs],
         ['maxSessionTimeout', this.config.maxSessionTimeoutMs],
+        ['clientPortListenBacklog', -1],
         ['serverId', this.config.serverId],
       ],
     };
+  }
+}
+
+/** Bytes of the files directly in `dir` (the dirs/conf words); small directories only. */
+function directoryBytes(dir: string): number {
+  try {
+    return readdirSync(dir).reduce((sum, name) => {
+      try {
+        return sum + statSync(join(dir, name)).size;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  } catch {
+    return 0;
   }
 }
