@@ -39,13 +39,14 @@ export class DurableCommitter implements Committer {
       this.pending = [];
       try {
         await this.sink.append(batch);
+        this.commit(batch);
       } catch (error) {
+        // A failed write, or an impossible state while applying: nothing more may be acknowledged.
         this.failed = true;
         this.pending = [];
         this.fatal(error as Error);
         break;
       }
-      this.commit(batch);
     }
     this.writing = false;
   }

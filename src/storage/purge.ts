@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { FileSystem } from './fs.js';
-import { listSnapshots } from './snapshot.js';
+import { listSnapshots, verifySnapshotBytes } from './snapshot.js';
 import { listSegments } from './txnlog.js';
 
 export interface PurgeResult {
@@ -14,7 +14,16 @@ export interface PurgeResult {
 
 export async function purge(fs: FileSystem, snapDir: string, logDir: string, retainCount: number): Promise<PurgeResult> {
   const keep = Math.max(1, retainCount);
-  const snapshots = await listSnapshots(fs, snapDir);
+  // Only snapshots that verify count towards those kept: purging must never leave only bad ones.
+  const snapshots: Array<{ name: string; zxid: bigint }> = [];
+  for (const snapshot of await listSnapshots(fs, snapDir)) {
+    try {
+      verifySnapshotBytes(await fs.readFile(join(snapDir, snapshot.name)), snapshot.name);
+      snapshots.push(snapshot);
+    } catch {
+      // A damaged snapshot is left for the operator to look at; it is never counted as kept.
+    }
+  }
   if (snapshots.length <= keep) return { removedSnapshots: [], removedSegments: [] };
   const removedSnapshots = snapshots.slice(0, snapshots.length - keep).map((s) => s.name);
   const oldestKept = snapshots[snapshots.length - keep]!.zxid;

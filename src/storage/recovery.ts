@@ -69,6 +69,13 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   let replayedTxns = 0;
   for (let i = first; i < segments.length; i++) {
     const segment = segments[i]!;
+    const expected = tree.lastProcessedZxid + 1n;
+    // Zxids run on within an epoch; a segment starting past the next one means one went missing.
+    if (i > first && segment.firstZxid > expected && segment.firstZxid >> 32n === expected >> 32n) {
+      throw new RecoveryError(
+        `log gap: segment ${segment.name} starts at zxid 0x${segment.firstZxid.toString(16)}, but the log before it ends at 0x${tree.lastProcessedZxid.toString(16)}`,
+      );
+    }
     const scan = await scanSegment(fs, logDir, segment.name);
     for (const txn of scan.txns) {
       if (txn.zxid <= tree.lastProcessedZxid) continue;

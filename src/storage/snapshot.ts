@@ -128,7 +128,8 @@ export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOption
     pending.writeRaw(preImages.toBuffer());
     pending.writeBool(false);
     await putFrame(Buffer.from(pending.toBuffer()));
-    await putFrame(Buffer.alloc(0));
+    // The end frame is never compressed: it is eight bytes of zeros.
+    await put(Buffer.alloc(8));
     const trailer = Buffer.alloc(TRAILER_BYTES);
     trailer.writeUInt32BE(crc, 0);
     trailer.writeUInt32BE(SNAPSHOT_END_MAGIC, 4);
@@ -176,12 +177,20 @@ function parseSnapshot(bytes: Buffer, file: string): LoadedSnapshot {
     const rawLength = bytes.readUInt32BE(offset);
     const storedLength = bytes.readUInt32BE(offset + 4);
     offset += 8;
-    if (rawLength === 0) break;
+    if (rawLength === 0) {
+      offset += storedLength;
+      break;
+    }
     if (offset + storedLength > trailerAt) throw new SnapshotCorruptError(file, `frame past the end at ${offset}`);
     const stored = bytes.subarray(offset, offset + storedLength);
-    raws.push(compressed ? inflateRawSync(stored) : stored);
+    try {
+      raws.push(compressed ? inflateRawSync(stored) : stored);
+    } catch (error) {
+      throw new SnapshotCorruptError(file, `frame at ${offset} does not inflate: ${(error as Error).message}`);
+    }
     offset += storedLength;
   }
+  if (offset !== trailerAt) throw new SnapshotCorruptError(file, `${trailerAt - offset} stray bytes before the trailer`);
   const reader = new JuteReader(Buffer.concat(raws));
   try {
     const sessions: Array<[bigint, number]> = [];

@@ -59,6 +59,8 @@ export class TxnLog {
   private durableZxid: bigint;
   private lastZxid: bigint;
   private rollRequested = false;
+  /** After a failed write or sync the file's state is unknown; nothing more may be appended. */
+  private failure: Error | null = null;
 
   constructor(
     private readonly options: TxnLogOptions,
@@ -82,7 +84,17 @@ export class TxnLog {
    * batch survives a crash. Txns must continue the log's zxid order.
    */
   async append(batch: readonly Txn[]): Promise<void> {
+    if (this.failure) throw new Error(`transaction log failed earlier: ${this.failure.message}`);
     if (batch.length === 0) return;
+    try {
+      await this.appendBatch(batch);
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
+  }
+
+  private async appendBatch(batch: readonly Txn[]): Promise<void> {
     if (batch[0]!.zxid <= this.lastZxid) {
       throw new Error(`log append out of order: zxid 0x${batch[0]!.zxid.toString(16)} after 0x${this.lastZxid.toString(16)}`);
     }
