@@ -1,2 +1,3 @@
 export { fixupAcl, validId, digestId } from './acl.js';
 export { permits, isSuper, ipMatches } from './check.js';
+export { DigestMd5Server, SaslError, parseJaasUsers, loadJaasUsers, SASL_REALM } from './sasl.js';

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { loadJaasUsers } from '../acl/index.js';
 
 export interface ServerSpec {
   id: number;
@@ -44,6 +45,8 @@ export interface ServerConfig {
   superDigest: string | undefined;
   /** zookeeper.skipACL=yes: permissions are not checked at all. */
   skipAcl: boolean;
+  /** SASL users (DIGEST-MD5) when SASLAuthenticationProvider is configured; null when SASL is off. */
+  saslUsers: ReadonlyMap<string, string> | null;
   /** How often containers and TTL nodes are checked (znode.container.checkIntervalMs). */
   containerCheckIntervalMs: number;
   /** At most this many of them are deleted a minute (znode.container.maxPerMinute). */
@@ -88,7 +91,7 @@ const USED = new Set([
   'autopurge.purgeInterval', 'standaloneEnabled',
   'zookeeper.snapCount', 'zookeeper.forceSync', 'zookeeper.preAllocSize', 'zookeeper.snapshot.compression.method', 'jute.maxbuffer', 'zookeeper.jute.maxbuffer',
   'zookeeper.4lw.commands.whitelist', 'zookeeper.extendedTypesEnabled',
-  'zookeeper.DigestAuthenticationProvider.superDigest', 'zookeeper.skipACL',
+  'zookeeper.DigestAuthenticationProvider.superDigest', 'zookeeper.skipACL', 'zookeeper.sasl.serverconfig',
   'znode.container.checkIntervalMs', 'zookeeper.znode.container.checkIntervalMs',
   'znode.container.maxPerMinute', 'zookeeper.znode.container.maxPerMinute',
 ]);
@@ -357,6 +360,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
   for (const key of named.keys()) if (!USED.has(key)) unused.push(key);
   for (const key of properties.keys()) {
     if (USED.has(key) || IGNORED_PROPERTY_PREFIXES.some((prefix) => key.startsWith(prefix))) continue;
+    if (key.startsWith('zookeeper.authProvider.') && properties.get(key)!.trim() === SASL_PROVIDER) continue;
     unused.push(key);
   }
 
@@ -403,6 +407,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     superDigest: prop('zookeeper.DigestAuthenticationProvider.superDigest'),
     // ZooKeeperServer: skipACL = getProperty("zookeeper.skipACL", "no").equals("yes").
     skipAcl: prop('zookeeper.skipACL') === 'yes',
+    saslUsers: loadSaslUsers(properties),
     containerCheckIntervalMs: decodedIntValue(
       'znode.container.checkIntervalMs',
       prop('znode.container.checkIntervalMs') ?? prop('zookeeper.znode.container.checkIntervalMs') ?? '60000',
@@ -433,4 +438,27 @@ function parseWhitelist(value: string | undefined, readOnlyMode: boolean): Reado
   const words = (value ?? '').split(',').map((word) => word.trim()).filter((word) => word !== '');
   if (words.includes('*')) return '*';
   return new Set([...words, 'srvr', ...(readOnlyMode ? ['isro'] : [])]);
+}
+
+const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+
+/**
+ * SASL is on when an `authProvider.N` names ZooKeeper's SASLAuthenticationProvider; its users
+ * come from the JAAS file of -Djava.security.auth.login.config, section `Server` (or
+ * zookeeper.sasl.serverconfig), as `user_NAME="password"` options.
+ */
+function loadSaslUsers(properties: ReadonlyMap<string, string>): ReadonlyMap<string, string> | null {
+  const enabled = [...properties].some(([key, value]) => key.startsWith('zookeeper.authProvider.') && value.trim() === SASL_PROVIDER);
+  if (!enabled) return null;
+  const jaasFile = properties.get('java.security.auth.login.config');
+  if (!jaasFile) throw new ConfigError('SASLAuthenticationProvider is configured but -Djava.security.auth.login.config names no JAAS file');
+  const section = properties.get('zookeeper.sasl.serverconfig') ?? 'Server';
+  let users: Map<string, string>;
+  try {
+    users = loadJaasUsers(jaasFile, section);
+  } catch (error) {
+    throw new ConfigError(`cannot read the JAAS file ${jaasFile}: ${(error as Error).message}`);
+  }
+  if (users.size === 0) throw new ConfigError(`the JAAS file ${jaasFile} has no user_NAME="password" entries in section ${section}`);
+  return users;
 }

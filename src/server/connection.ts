@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { EventType, KeeperState, ReplyHeaderCodec, WatcherEventCodec, JuteWriter, Xid } from '../jute/index.js';
 import { FrameDecoder, FrameError } from '../proto/index.js';
 import type { Watcher } from '../watch/index.js';
+import type { DigestMd5Server } from '../acl/index.js';
 import type { ClientSession, ReplySink } from './pipeline.js';
 
 export interface ConnectionHandler {
@@ -38,6 +39,8 @@ export class Connection implements Watcher, ReplySink {
   session: ClientSession | null = null;
   handshakeDone = false;
   closed = false;
+  /** The connection's SASL exchange, once the client started one. */
+  sasl: DigestMd5Server | null = null;
   private readonly decoder: FrameDecoder;
   private outgoing: Buffer[] = [];
   private flushScheduled = false;

@@ -11,14 +11,16 @@ import {
   ConnectRequestCodec,
   ConnectResponseCodec,
   Err,
+  JuteDecodeError,
   JuteReader,
   JuteWriter,
+  SaslTokenCodec,
   OpCode,
   RequestHeaderCodec,
   Xid,
 } from '../jute/index.js';
 import type { ConnectRequest } from '../jute/index.js';
-import { digestId } from '../acl/index.js';
+import { DigestMd5Server, SaslError, digestId } from '../acl/index.js';
 import { FOUR_LETTER_WORDS, runFourLetterWord } from '../admin/index.js';
 import type { ServerView } from '../admin/index.js';
 import { SessionTracker, checkSessionPassword, sessionPassword, SESSION_PASSWORD_BYTES } from '../session/index.js';
@@ -230,6 +232,10 @@ export class PaddockServer implements ConnectionHandler {
       this.authenticate(connection, session, frame.subarray(reader.position));
       return;
     }
+    if (header.type === OpCode.sasl) {
+      this.saslStep(connection, session, header.xid, frame.subarray(reader.position));
+      return;
+    }
     const outcome = handleRequest(
       { pipeline: this.pipeline, session, watcher: connection, close: () => connection.close() },
       header.xid,
@@ -316,6 +322,26 @@ export class PaddockServer implements ConnectionHandler {
     const perCheck = Math.max(1, Math.floor((this.config.containerMaxPerMinute * this.config.containerCheckIntervalMs) / 60_000));
     for (const path of reapCandidates(this.tree, Date.now(), perCheck)) {
       this.pipeline.submitServerTxn(0n, (prep) => this.pipeline.preparer.delete(prep, { path, version: -1 }, OpCode.deleteContainer));
+    }
+  }
+
+  /** One step of a SASL exchange, answered at once as ZooKeeper's processSasl does. */
+  private saslStep(connection: Connection, session: ClientSession, xid: number, body: Buffer): void {
+    const users = this.config.saslUsers;
+    try {
+      if (!users) throw new SaslError('SASL is not enabled (no SASLAuthenticationProvider)');
+      const sasl = (connection.sasl ??= new DigestMd5Server(users));
+      const token = sasl.evaluate(SaslTokenCodec.read(new JuteReader(body)).token);
+      if (sasl.complete && sasl.user !== null) {
+        session.authIds.push({ scheme: 'sasl', id: sasl.user });
+        this.log.info({ session: session.id.toString(16), user: sasl.user }, 'SASL authenticated');
+      }
+      connection.send(replyFrame(xid, 0n, 0, SaslTokenCodec, { token }));
+    } catch (error) {
+      if (!(error instanceof SaslError || error instanceof JuteDecodeError)) throw error;
+      this.log.warn({ remote: connection.remoteAddress, reason: error.message }, 'SASL authentication failed; closing the connection');
+      connection.send(replyFrame(xid, 0n, Err.AuthFailed));
+      connection.close();
     }
   }
 
