@@ -119,6 +119,8 @@ export class PaddockServer implements ConnectionHandler {
         (batch) => {
           for (const txn of batch) this.pipeline.commit(txn);
           storage.committed(this.tree, batch.length);
+          const quotaWarnings = this.tree.quotas.warnings.splice(0);
+          for (const warning of quotaWarnings) this.log.warn({}, warning);
         },
         (error) => void this.fail(error),
       ),

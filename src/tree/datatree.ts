@@ -9,6 +9,7 @@ import type { ACL, Stat } from '../jute/index.js';
 import { baseName, childPath, parentOf } from './paths.js';
 import type { Txn, TxnBody } from './txn.js';
 import { ownerKind } from './ephemeral.js';
+import { QuotaTracker } from './quota.js';
 
 export interface ZNode {
   data: Buffer;
@@ -112,6 +113,16 @@ export class DataTree {
   private lastZxid = 0n;
   /** Events of the txn being applied; handed out with the result. */
   private pendingEvents: TreeEvent[] = [];
+  readonly quotas = new QuotaTracker({
+    dataOf: (path) => this.nodes.get(path)?.data,
+    setStatsData: (path, data) => {
+      const node = this.nodes.get(path);
+      if (!node) return;
+      this.changeObserver?.(path, node);
+      node.data = data;
+    },
+    usage: (path) => this.usage(path),
+  });
   /** Told about a node just before a txn changes it (copy-on-write snapshots). */
   private changeObserver: ((path: string, node: ZNode) => void) | null = null;
 
@@ -161,6 +172,7 @@ export class DataTree {
       }
     }
     for (const [id, timeoutMs] of sessions) tree.sessionTimeouts.set(id, timeoutMs);
+    tree.quotas.rebuild(tree.nodes.keys());
     tree.lastZxid = zxid;
     return tree;
   }
@@ -287,6 +299,7 @@ export class DataTree {
       if (!owned) this.ephemeralsBySession.set(ephemeralOwner, (owned = new Set()));
       owned.add(path);
     }
+    this.quotas.created(path, data.length);
     this.pendingEvents.push({ type: EventType.NodeCreated, path });
     this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
     return { err: Err.Ok, path, stat: statOf(node) };
@@ -310,6 +323,7 @@ export class DataTree {
       owned?.delete(path);
       if (owned?.size === 0) this.ephemeralsBySession.delete(node.ephemeralOwner);
     }
+    this.quotas.deleted(path, node.data.length);
     this.pendingEvents.push({ type: EventType.NodeDeleted, path });
     this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
     return { err: Err.Ok, path };
@@ -319,6 +333,7 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
     this.changeObserver?.(path, node);
+    this.quotas.dataChanged(path, data.length - node.data.length);
     node.data = data;
     node.version = version;
     node.mzxid = txn.zxid;
@@ -348,6 +363,22 @@ export class DataTree {
   childrenOf(path: string): string[] | undefined {
     const node = this.nodes.get(path);
     return node ? [...node.children] : undefined;
+  }
+
+  /** Nodes and data bytes of a subtree, the node itself included (quota stats). */
+  usage(path: string): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    const stack = [path];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      const node = this.nodes.get(current);
+      if (!node) continue;
+      count++;
+      bytes += node.data.length;
+      for (const name of node.children) stack.push(childPath(current, name));
+    }
+    return { count, bytes };
   }
 
   /** Every path below `path`, for recursive counts; iterative so deep trees cannot overflow. */
