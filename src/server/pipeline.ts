@@ -15,6 +15,8 @@ import type { PrepContext, PrepSettings } from './prep.js';
 /** What a session needs from its connection. */
 export interface ReplySink {
   send(frame: Buffer): void;
+  /** Ends the connection: its reply could not be built, and its session must not stall. */
+  close(): void;
 }
 
 interface QueuedRequest {
@@ -52,6 +54,8 @@ interface InFlight {
 export interface PipelineHooks {
   /** Called after a closeSession txn was applied. */
   sessionClosed(sessionId: bigint): void;
+  /** A reply could not be built; its connection is closed. */
+  replyFailed?(session: ClientSession, error: Error): void;
   /** Called for each committed txn after it was applied and its watches fired. */
   applied?(txn: Txn, result: ApplyResult): void;
 }
@@ -158,7 +162,7 @@ export class Pipeline {
     if (txn.body.type === OpCode.closeSession) this.hooks.sessionClosed(txn.sessionId);
     this.hooks.applied?.(txn, result);
     if (flight?.entry && flight.session) {
-      flight.entry.reply = flight.onApplied ? flight.onApplied(result, txn) : null;
+      flight.entry.reply = flight.onApplied ? this.buildReply(flight.session, () => flight.onApplied!(result, txn)) : null;
       flight.entry.awaitingCommit = false;
       this.drain(flight.session);
     }
@@ -170,7 +174,7 @@ export class Pipeline {
     while (queue.length > 0) {
       const head = queue[0]!;
       if (head.execute) {
-        head.reply = head.execute();
+        head.reply = this.buildReply(session, head.execute);
         head.execute = null;
       } else if (head.awaitingCommit) {
         return;
@@ -182,6 +186,21 @@ export class Pipeline {
         this.latency.record(this.clock() - head.receivedAtMs);
       }
       head.after?.();
+    }
+  }
+
+  /**
+   * A reply that cannot be built (a bug, never the client's input) costs that client its
+   * connection, not the server: the txn is applied either way, and everyone else goes on.
+   */
+  private buildReply(session: ClientSession, build: () => Buffer | null): Buffer | null {
+    try {
+      return build();
+    } catch (error) {
+      this.hooks.replyFailed?.(session, error as Error);
+      session.sink?.close();
+      session.sink = null;
+      return null;
     }
   }
 

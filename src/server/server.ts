@@ -110,7 +110,11 @@ export class PaddockServer implements ConnectionHandler {
     this.pipeline = new Pipeline(
       this.tree,
       this.watches,
-      { sessionClosed: (sessionId) => this.onSessionClosed(sessionId) },
+      {
+        sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
+        replyFailed: (session, error) =>
+          this.log.error({ session: session.id.toString(16), err: error.stack ?? error.message }, 'could not build a reply; closing that connection'),
+      },
       { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl },
     );
     this.pipeline.setCommitter(

@@ -536,8 +536,11 @@ function completion(p: Parsed, chunk: string, fenced: boolean): Completion {
   if (fenced) {
     const fence = findLine(chunk, FENCE_DONE, 0);
     if (!fence) return { end: -1 };
+    // A successful sync also prints "\tname = /": it belongs to the fence, not the next command.
+    const fenceName = fence[2][1] === '0' ? findLine(chunk, /^\tname = .*$/m, fence[1]) : undefined;
+    if (fence[2][1] === '0' && !fenceName) return { end: -1 };
     const m = syncErr ? /^Error (-?\d+) for /.exec(syncErr[2][0]) : null;
-    return { end: fence[1], rc: m ? Number(m[1]) : syncErr ? undefined : 0 };
+    return { end: fenceName?.[1] ?? fence[1], rc: m ? Number(m[1]) : syncErr ? undefined : 0 };
   }
   if (syncErr) return { end: syncErr[1] };
   const path = escapeRegExp(p.path);
@@ -559,7 +562,11 @@ function completion(p: Parsed, chunk: string, fenced: boolean): Completion {
     }
     case 'sync': {
       const rcLine = findLine(chunk, lineRe(`\\[${path}\\]: rc = (-?\\d+)`), 0);
-      return rcLine ? { end: rcLine[1], rc: Number(rcLine[2][1]) } : { end: -1 };
+      if (!rcLine) return { end: -1 };
+      const rc = Number(rcLine[2][1]);
+      if (rc !== 0) return { end: rcLine[1], rc };
+      const name = findLine(chunk, /^\tname = .*$/m, rcLine[1]); // printed on success
+      return name ? { end: name[1], rc } : { end: -1 };
     }
     case 'delete': {
       const rcLine = findLine(chunk, lineRe(`${path}: rc = (-?\\d+)`), 0);
@@ -619,7 +626,7 @@ function describe(p: Parsed, command: string, output: string, c: Completion, fen
   if (c.rc !== undefined) result.rc = c.rc;
   if (fenced) {
     // Drop the fence's own line from what we show.
-    result.output = output.replace(/^\[\/\]: rc = -?\d+\n(?![\s\S]*^\[\/\]: rc = )/m, '');
+    result.output = output.replace(/^\[\/\]: rc = -?\d+\n(\tname = \/\n)?(?![\s\S]*^\[\/\]: rc = )/m, '');
     return result;
   }
   switch (p.verb) {
