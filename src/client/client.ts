@@ -5,13 +5,16 @@
  */
 import {
   ACLCodec,
+  AddWatchMode,
   AuthPacketCodec,
   CreateFlag,
   Err,
+  EventType,
   KeeperState,
   MultiRequestCodec,
   MultiResponseCodec,
   OpCode,
+  WatcherType,
   Xid,
   errorName,
 } from '../jute/index.js';
@@ -39,13 +42,42 @@ import {
 } from './requests.js';
 import type { ACLResult, ChildrenResult, CreateResult, DataResult, Decoder } from './requests.js';
 import { OPEN_ACL_UNSAFE } from './types.js';
-import type { ConnectOptions, CreateMode, CreateOptions, Data, Op, OpResult, ReadOp, WatchCallback } from './types.js';
+import type {
+  ConnectOptions,
+  CreateMode,
+  CreateOptions,
+  Data,
+  Op,
+  OpResult,
+  PersistentWatchMode,
+  ReadOp,
+  WatchCallback,
+  WatchedEvent,
+  WatchType,
+} from './types.js';
 import { WatchKind } from './watches.js';
 
 const ANY_VERSION = -1;
 /** Largest TTL ZooKeeper accepts (EphemeralType.TTL: 40 bits of milliseconds). */
 const MAX_TTL_MS = 2 ** 40 - 1;
 const ACL_BYTES_ESTIMATE = 64;
+
+const ADD_WATCH_MODES: Readonly<Record<PersistentWatchMode, number>> = {
+  persistent: AddWatchMode.persistent,
+  persistentRecursive: AddWatchMode.persistentRecursive,
+};
+const WATCHER_TYPES: Readonly<Record<WatchType, number>> = {
+  children: WatcherType.Children,
+  data: WatcherType.Data,
+  any: WatcherType.Any,
+  persistent: WatcherType.Persistent,
+  persistentRecursive: WatcherType.PersistentRecursive,
+};
+
+/** The number a name stands for in `table`, or null for a name it does not know. */
+function lookup<K extends string>(table: Readonly<Record<K, number>>, name: unknown): number | null {
+  return typeof name === 'string' && Object.hasOwn(table, name) ? table[name as K] : null;
+}
 
 function toBytes(data: Data | undefined): Uint8Array {
   if (data === undefined) return EMPTY_DATA;
@@ -270,6 +302,90 @@ export class ZooKeeperClient extends ClientCore {
 
   getAllChildrenNumber(path: string): Promise<number> {
     return this.pathCall<number>(OpCode.getAllChildrenNumber, path, decodeInt);
+  }
+
+  /**
+   * Adds a persistent watch (op 106, ZooKeeper 3.6+) on `path`, which need not exist. 'persistent'
+   * hears every event on the path, NodeChildrenChanged included; 'persistentRecursive' hears the
+   * events of the path and of all its descendants, except NodeChildrenChanged. The watch stays
+   * (after reconnects too, re-armed with SetWatches2) until removeWatches, close or expiry; it
+   * is registered once the server accepted it.
+   */
+  addWatch(path: string, mode: PersistentWatchMode, callback: WatchCallback): Promise<void> {
+    const modeNumber = lookup(ADD_WATCH_MODES, mode);
+    if (modeNumber === null || typeof callback !== 'function') return Promise.reject(new ZooKeeperError(Err.BadArguments, path));
+    const bad = badPath(path);
+    if (bad) return Promise.reject(bad);
+    const xid = this.nextXid();
+    const frame = requestWriter(xid, OpCode.addWatch, 8 + maxUtf8Bytes(path)).writeString(path).writeInt(modeNumber).toBuffer();
+    const kind = modeNumber === AddWatchMode.persistent ? WatchKind.persistent : WatchKind.persistentRecursive;
+    // The reply carries an ErrorResponse whose code repeats the header's: nothing to read.
+    return this.call<void>(xid, OpCode.addWatch, frame, path, decodeNothing, kind, callback);
+  }
+
+  /**
+   * Removes the watches of `type` on `path`: those of `callback`, or of every callback when
+   * none is given (ZooKeeper's removeWatches and removeAllWatches). Each removed callback is
+   * called with DataWatchRemoved (data and exist watches), ChildWatchRemoved (child watches)
+   * or PersistentWatchRemoved (addWatch watches) before the promise resolves. 'any' removes
+   * all five kinds.
+   *
+   * The server is asked with removeWatches (op 18), which also drops its watch, when no
+   * other callback keeps a watch of `type` on the path (judged when called); while others
+   * remain, with checkWatches (op 17), so that the server's watch stays for them.
+   *
+   * Rejects with NoWatcher when no such watch is registered here, otherwise with the
+   * server's error (NoWatcher if it had none), and then nothing is removed. With `local`,
+   * the watches are removed even when the server fails or cannot be reached; while
+   * disconnected nothing is sent and the events carry state Disconnected.
+   */
+  removeWatches(path: string, type: WatchType, callback?: WatchCallback, local = false): Promise<void> {
+    const watcherType = lookup(WATCHER_TYPES, type);
+    if (watcherType === null || (callback !== undefined && typeof callback !== 'function')) {
+      return Promise.reject(new ZooKeeperError(Err.BadArguments, path));
+    }
+    const bad = badPath(path);
+    if (bad) return Promise.reject(bad);
+    const registry = this.watchRegistry;
+    return new Promise<void>((resolve, reject) => {
+      // ZKWatchManager.removeWatcher, run when the answer is known (`code`).
+      const finish = (code: number): void => {
+        if (!registry.contains(watcherType, path, callback)) return reject(new ZooKeeperError(Err.NoWatcher, path));
+        if (!local && code !== Err.Ok) return reject(new ZooKeeperError(code, path));
+        const removed = registry.remove(watcherType, path, callback);
+        const state = code === Err.ConnectionLoss || code === Err.SessionExpired ? KeeperState.Disconnected : KeeperState.SyncConnected;
+        const told = [
+          [EventType.DataWatchRemoved, removed.data],
+          [EventType.ChildWatchRemoved, removed.child],
+          [EventType.PersistentWatchRemoved, removed.persistent],
+        ] as const;
+        for (const [eventType, callbacks] of told) {
+          const event: WatchedEvent = { type: eventType, state, path };
+          for (const each of callbacks) this.invokeWatcher(each, event);
+        }
+        resolve();
+      };
+      if (local && this.state !== 'connected') return finish(Err.ConnectionLoss);
+      const opCode = callback !== undefined && registry.othersRemain(watcherType, path, callback) ? OpCode.checkWatches : OpCode.removeWatches;
+      const xid = this.nextXid();
+      const frame = requestWriter(xid, opCode, 8 + maxUtf8Bytes(path)).writeString(path).writeInt(watcherType).toBuffer();
+      const failed = (error: Error): void => (error instanceof ZooKeeperError ? finish(error.code) : reject(error));
+      this.submit(new Request(xid, opCode, frame, path, decodeNothing, WatchKind.none, undefined, () => finish(Err.Ok), failed));
+    });
+  }
+
+  /**
+   * Asks the server (op 17) whether this session has a watch of `type` on `path`: resolves if
+   * so, rejects with NoWatcher if not. Only the server is asked, not the local registrations.
+   */
+  checkWatches(path: string, type: WatchType): Promise<void> {
+    const watcherType = lookup(WATCHER_TYPES, type);
+    if (watcherType === null) return Promise.reject(new ZooKeeperError(Err.BadArguments, path));
+    const bad = badPath(path);
+    if (bad) return Promise.reject(bad);
+    const xid = this.nextXid();
+    const frame = requestWriter(xid, OpCode.checkWatches, 8 + maxUtf8Bytes(path)).writeString(path).writeInt(watcherType).toBuffer();
+    return this.call<void>(xid, OpCode.checkWatches, frame, path, decodeNothing);
   }
 
   whoAmI(): Promise<ClientInfo[]> {

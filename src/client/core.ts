@@ -12,8 +12,8 @@
  *
  * While disconnected, new requests wait in `outgoing` (at most maxQueuedRequests, and at
  * most one session timeout) and go out after the reconnect, behind the auth packets and
- * SetWatches that restore the session's state. Requests that were in flight when the
- * connection broke fail with ConnectionLoss: whether they took effect is unknown.
+ * SetWatches / SetWatches2 that restore the session's state. Requests that were in flight
+ * when the connection broke fail with ConnectionLoss: whether they took effect is unknown.
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect } from 'node:net';
@@ -27,6 +27,7 @@ import {
   JuteWriter,
   KeeperState,
   OpCode,
+  SetWatches2Codec,
   SetWatchesCodec,
   WatcherEventCodec,
   Xid,
@@ -119,7 +120,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   private readonly pending = new Deque<Request>(1024);
   private flushScheduled = false;
   private readonly flushNow = (): void => this.flush();
-  private readonly watchRegistry = new WatchRegistry();
+  protected readonly watchRegistry = new WatchRegistry();
   private readonly auths: AuthEntry[] = [];
 
   private sessionIdValue: bigint;
@@ -281,24 +282,35 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     if (frames.length > 0) this.write(link, frames);
   }
 
+  /**
+   * SetWatches frames for every registered watch, as ClientCnxn.primeConnection builds them:
+   * the paths in the order data, exist, child, persistent, persistent-recursive, cut into
+   * batches of at most SET_WATCHES_MAX_BYTES of paths. A batch that carries persistent or
+   * recursive paths goes as SetWatches2 (op 105), any other as SetWatches (op 101), which
+   * servers older than 3.6 understand; both use xid -8.
+   */
   private setWatchesFrames(): Buffer[] {
     const paths = this.watchRegistry.paths();
     const frames: Buffer[] = [];
-    let batch = { data: [] as string[], exist: [] as string[], child: [] as string[] };
+    const kinds = ['data', 'exist', 'child', 'persistent', 'persistentRecursive'] as const;
+    const emptyBatch = (): Record<(typeof kinds)[number], string[]> => ({ data: [], exist: [], child: [], persistent: [], persistentRecursive: [] });
+    let batch = emptyBatch();
     let bytes = 0;
     const emitBatch = (): void => {
-      const writer = JuteWriter.frame(64 + bytes).writeInt(Xid.setWatches).writeInt(OpCode.setWatches);
-      SetWatchesCodec.write(writer, {
-        relativeZxid: this.lastZxid,
-        dataWatches: batch.data,
-        existWatches: batch.exist,
-        childWatches: batch.child,
-      });
-      frames.push(writer.toBuffer());
-      batch = { data: [], exist: [], child: [] };
+      const setWatches = { relativeZxid: this.lastZxid, dataWatches: batch.data, existWatches: batch.exist, childWatches: batch.child };
+      if (batch.persistent.length === 0 && batch.persistentRecursive.length === 0) {
+        const writer = JuteWriter.frame(64 + bytes).writeInt(Xid.setWatches).writeInt(OpCode.setWatches);
+        SetWatchesCodec.write(writer, setWatches);
+        frames.push(writer.toBuffer());
+      } else {
+        const writer = JuteWriter.frame(64 + bytes).writeInt(Xid.setWatches).writeInt(OpCode.setWatches2);
+        SetWatches2Codec.write(writer, { ...setWatches, persistentWatches: batch.persistent, persistentRecursiveWatches: batch.persistentRecursive });
+        frames.push(writer.toBuffer());
+      }
+      batch = emptyBatch();
       bytes = 0;
     };
-    for (const kind of ['data', 'exist', 'child'] as const) {
+    for (const kind of kinds) {
       for (const path of paths[kind]) {
         const size = Buffer.byteLength(path) + 4;
         if (bytes > 0 && bytes + size > SET_WATCHES_MAX_BYTES) emitBatch();
@@ -457,7 +469,8 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     for (const callback of callbacks) this.invokeWatcher(callback, event);
   }
 
-  private invokeWatcher(callback: WatchCallback, event: WatchedEvent): void {
+  /** Calls a watch callback; what it throws goes to 'error' (see reportError). */
+  protected invokeWatcher(callback: WatchCallback, event: WatchedEvent): void {
     try {
       callback(event);
     } catch (error) {

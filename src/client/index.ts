@@ -1,4 +1,4 @@
-/** The TypeScript ZooKeeper client: promise-based, pipelined, with one-shot watches. */
+/** The TypeScript ZooKeeper client: promise-based, pipelined, with one-shot and persistent watches. */
 export { ZooKeeperClient } from './client.js';
 export type { ClientTestHooks } from './core.js';
 export { ZooKeeperError } from './errors.js';
@@ -16,9 +16,11 @@ export type {
   Data,
   Op,
   OpResult,
+  PersistentWatchMode,
   ReadOp,
   WatchCallback,
   WatchedEvent,
+  WatchType,
 } from './types.js';
 export { CreateFlag, Err, EventType, KeeperState, Perm, errorName } from '../jute/index.js';
 export type { ACL, ClientInfo, Id, Stat } from '../jute/index.js';

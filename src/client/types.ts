@@ -25,6 +25,21 @@ export interface WatchedEvent {
 }
 export type WatchCallback = (event: WatchedEvent) => void;
 
+/**
+ * addWatch modes (ZooKeeper's AddWatchMode): 'persistent' hears every event on its path
+ * (NodeCreated, NodeDeleted, NodeDataChanged, NodeChildrenChanged); 'persistentRecursive'
+ * hears the events of its path and of every descendant, except NodeChildrenChanged. Both
+ * stay until removed.
+ */
+export type PersistentWatchMode = 'persistent' | 'persistentRecursive';
+
+/**
+ * The kinds of watch removeWatches and checkWatches name (ZooKeeper's Watcher.WatcherType):
+ * 'data' is getData and exists watches, 'children' getChildren watches, 'persistent' and
+ * 'persistentRecursive' those of addWatch, 'any' all of them.
+ */
+export type WatchType = 'children' | 'data' | 'any' | 'persistent' | 'persistentRecursive';
+
 export type ClientState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'closed';
 
 export interface ConnectOptions {

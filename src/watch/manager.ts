@@ -147,8 +147,10 @@ export class WatchManager {
       case WatcherType.Data:
         return act(this.data, WatchMode.standard);
       case WatcherType.Any: {
-        const child = act(this.child, WatchMode.standard);
-        const data = act(this.data, WatchMode.standard);
+        // Any covers every mode, as ZooKeeper's DataTree.removeWatch with a null mode.
+        const all = WatchMode.standard | WatchMode.persistent | WatchMode.recursive;
+        const child = act(this.child, all);
+        const data = act(this.data, all);
         return child || data;
       }
       case WatcherType.Persistent: {

@@ -1,7 +1,8 @@
 /** The client's small parts on their own: connect strings, the watch registry, the deque, errors. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EventType, ZooKeeperError, parseConnectString } from '../../../src/client/index.js';
+import { EventType, WatcherType } from '../../../src/jute/index.js';
+import { ZooKeeperError, parseConnectString } from '../../../src/client/index.js';
 import type { WatchCallback } from '../../../src/client/index.js';
 import { Deque } from '../../../src/client/deque.js';
 import { WatchKind, WatchRegistry } from '../../../src/client/watches.js';
@@ -51,10 +52,58 @@ void describe('WatchRegistry', () => {
     registry.add(WatchKind.exist, '/e', one);
     registry.add(WatchKind.child, '/c', one);
     registry.add(WatchKind.child, '/d', one);
-    assert.deepEqual(registry.paths(), { data: ['/d'], exist: ['/e'], child: ['/c', '/d'] });
+    registry.add(WatchKind.persistent, '/p', one);
+    registry.add(WatchKind.persistentRecursive, '/r', one);
+    registry.add(WatchKind.persistentRecursive, '/d', one);
+    assert.deepEqual(registry.paths(), { data: ['/d'], exist: ['/e'], child: ['/c', '/d'], persistent: ['/p'], persistentRecursive: ['/r', '/d'] });
     const all = registry.takeAll();
-    assert.deepEqual([...all.keys()], ['/d', '/e', '/c']);
+    assert.deepEqual([...all.keys()], ['/d', '/e', '/c', '/p', '/r']);
     assert.equal(all.get('/d')!.size, 1);
+    assert.equal(registry.isEmpty, true);
+  });
+
+  void test('persistent watches stay; recursive ones hear descendants (not by name prefix), never NodeChildrenChanged', () => {
+    const registry = new WatchRegistry();
+    const [persistent, recursive, rootRecursive, oneShot] = [cb(), cb(), cb(), cb()];
+    registry.add(WatchKind.persistent, '/a', persistent);
+    registry.add(WatchKind.persistentRecursive, '/a', recursive);
+    registry.add(WatchKind.persistentRecursive, '/', rootRecursive);
+    registry.add(WatchKind.data, '/a', oneShot);
+    registry.add(WatchKind.data, '/a', persistent);
+    assert.deepEqual([...registry.take(EventType.NodeDataChanged, '/a')!], [oneShot, persistent, recursive, rootRecursive]);
+    assert.deepEqual([...registry.take(EventType.NodeDataChanged, '/a')!], [persistent, recursive, rootRecursive]);
+    assert.deepEqual([...registry.take(EventType.NodeChildrenChanged, '/a')!], [persistent]);
+    assert.deepEqual([...registry.take(EventType.NodeCreated, '/a/b/c')!], [recursive, rootRecursive]);
+    assert.deepEqual([...registry.take(EventType.NodeDeleted, '/ab')!], [rootRecursive]);
+    assert.equal(registry.take(EventType.NodeChildrenChanged, '/a/b'), undefined);
+    assert.deepEqual([...registry.take(EventType.NodeDeleted, '/')!], [rootRecursive]);
+    assert.equal(registry.count, 3);
+  });
+
+  void test('contains, othersRemain and remove follow the WatcherType tables (Any: all five)', () => {
+    const registry = new WatchRegistry();
+    const [a, b] = [cb(), cb()];
+    registry.add(WatchKind.data, '/p', a);
+    registry.add(WatchKind.exist, '/p', b);
+    registry.add(WatchKind.child, '/p', a);
+    registry.add(WatchKind.persistent, '/p', a);
+    registry.add(WatchKind.persistentRecursive, '/p', b);
+    assert.equal(registry.contains(WatcherType.Data, '/p', b), true);
+    assert.equal(registry.contains(WatcherType.Children, '/p', b), false);
+    assert.equal(registry.contains(WatcherType.Persistent, '/q', undefined), false);
+    assert.equal(registry.othersRemain(WatcherType.Data, '/p', a), true);
+    assert.equal(registry.othersRemain(WatcherType.Children, '/p', a), false);
+    assert.equal(registry.othersRemain(WatcherType.Persistent, '/p', a), false);
+    assert.equal(registry.othersRemain(WatcherType.Any, '/p', a), true);
+
+    const children = registry.remove(WatcherType.Children, '/p', b);
+    assert.deepEqual([children.data.size, children.child.size, children.persistent.size], [0, 0, 0]);
+    const data = registry.remove(WatcherType.Data, '/p', undefined);
+    assert.deepEqual([[...data.data], [...data.child], [...data.persistent]], [[a, b], [], []]);
+    const any = registry.remove(WatcherType.Any, '/p', a);
+    assert.deepEqual([[...any.data], [...any.child], [...any.persistent]], [[], [a], [a]]);
+    assert.deepEqual(registry.paths(), { data: [], exist: [], child: [], persistent: [], persistentRecursive: ['/p'] });
+    registry.remove(WatcherType.PersistentRecursive, '/p', b);
     assert.equal(registry.isEmpty, true);
   });
 });
