@@ -1,0 +1,97 @@
+/**
+ * The harness itself, without servers: the comparison finds a difference and lets pass only
+ * what a known difference explains, and the generator's rewrites do what they say.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { avoidZooKeeper38Quirks, script as scriptArbitrary } from './arbitraries.js';
+import { addAuth, addWatch, checkWatches, create, del, getData, m, multi, on, removeWatches, script, setACL, whoAmI } from './dsl.js';
+import { KNOWN_BUG_AVOIDANCE, KNOWN_DIFFERENCES } from './known-differences.js';
+import { showScript } from './model.js';
+import type { Op, Script } from './model.js';
+import { compareTraces } from './runner.js';
+import type { Trace } from './runner.js';
+
+const trace = (...steps: [string[], string[][]?][]): Trace => ({
+  setup: ['sessions S0:4000ms'],
+  steps: steps.map(([outcomes, events]) => ({ outcomes, events: events ?? [[]] })),
+});
+const names: [string, string] = ['paddock', 'zookeeper'];
+
+void describe('differential harness', () => {
+  void test('compareTraces reports the first differing step, events included', () => {
+    const s = script(on(0, create('a')), on(0, getData('a', true)), on(0, del('a')));
+    const a = trace([['ok "a"']], [['ok {}']], [['ok null'], [['NodeDeleted a']]]);
+    assert.equal(compareTraces(s, a, a, names), null);
+    const b = trace([['ok "a"']], [['ok {}']], [['ok null'], [[]]]);
+    const mismatch = compareTraces(s, a, b, names);
+    assert.equal(mismatch?.step, 2);
+    assert.match(mismatch?.report ?? '', /first mismatch at step #2 \(s0: delete a v=-1\)/);
+    assert.match(mismatch?.report ?? '', /events of s0: NodeDeleted a/);
+  });
+
+  void test('a known difference passes only in its exact shape', () => {
+    const s = script(on(0, del('a/missing')), on(0, multi(m.create('x'), m.del('a/missing'))), on(0, del('b')));
+    const paddock = trace([['err NoNode']], [['err NoNode ["error Ok","error NoNode"]']], [['err NoNode']]);
+    const zookeeper = trace([['err NoAuth']], [['err NoAuth ["error Ok","error NoAuth"]']], [['err NoNode']]);
+    const tolerated: string[] = [];
+    assert.equal(compareTraces(s, paddock, zookeeper, names, { tolerate: KNOWN_DIFFERENCES, onTolerated: (id) => tolerated.push(id) }), null);
+    assert.equal(tolerated.length, 2);
+    // The same codes the other way round are a mismatch, and so is any other op.
+    assert.notEqual(compareTraces(s, zookeeper, paddock, names, { tolerate: KNOWN_DIFFERENCES }), null);
+    const other = script(on(0, setACL('a', 'open')));
+    assert.notEqual(compareTraces(other, trace([['err NoNode']]), trace([['err NoAuth']]), names, { tolerate: KNOWN_DIFFERENCES }), null);
+    // A difference in events is never tolerated.
+    const withEvents = trace([['err NoAuth'], [['NodeDeleted a']]], [['err NoAuth ["error Ok","error NoAuth"]']], [['err NoNode']]);
+    assert.notEqual(compareTraces(s, paddock, withEvents, names, { tolerate: KNOWN_DIFFERENCES }), null);
+  });
+
+  void test('whoAmI and getACL differences are tolerated only as the known bugs make them', () => {
+    const s = script(on(0, whoAmI(), { op: 'getACL', path: 'a' }));
+    const stat = '{cz z+1 mz z+1 pz z+1 v 0 cv 0 av 0 owner 0 len 0 kids 0}';
+    const paddock = trace([[`ok ["digest:alice","digest:alice","ip:127.0.0.1"]`, `ok {"acl":["digest:alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E==31"],"stat":"${stat}"}`]]);
+    const zookeeper = trace([[`ok ["digest:alice","ip:127.0.0.1"]`, `ok {"acl":["digest:alice:x=31"],"stat":"${stat}"}`]]);
+    assert.equal(compareTraces(s, paddock, zookeeper, names, { tolerate: KNOWN_DIFFERENCES }), null);
+    const wrongPerms = trace([[`ok ["digest:alice","ip:127.0.0.1"]`, `ok {"acl":["digest:alice:x=1"],"stat":"${stat}"}`]]);
+    assert.notEqual(compareTraces(s, paddock, wrongPerms, names, { tolerate: KNOWN_DIFFERENCES }), null);
+  });
+
+  void test('avoidZooKeeper38Quirks keeps watch modes apart per session and path', () => {
+    const rewritten = avoidZooKeeper38Quirks(
+      script(
+        on(0, addWatch('a')),
+        on(0, getData('a', true), getData('b', true)), // a: loses its watch
+        on(0, addWatch('a', true), addWatch('b')), // both dropped: other mode on a, one-shot on b
+        on(1, checkWatches('b', 'data'), removeWatches('a', 'any')), // check dropped: session 0 watched b
+        on(1, setACL('a', 'open'), getData('a')), // a setACL ends its pipelined step
+        on(0, checkWatches('^a', 'data')),
+      ),
+    );
+    assert.deepEqual(
+      showScript(rewritten).split('\n').slice(1),
+      [
+        '  #0 s0: addWatch a persistent',
+        '  #1 s0: pipelined [getData a | getData b watch]',
+        '  #2 s1: removeWatches a any',
+        '  #3 s1: setACL a acl=open v=-1',
+      ],
+    );
+  });
+
+  void test('the known-bug rewrites of generated scripts leave no addAuth behind a pipelined op, no watch beside a hidden node', () => {
+    const ops = (s: Script): Op[] => s.steps.flatMap((step) => step.ops);
+    const rewrite = (s: Script, coin: boolean): Script => KNOWN_BUG_AVOIDANCE.reduce((current, bug) => bug.rewrite(current, coin), s);
+    fc.assert(
+      fc.property(scriptArbitrary({ ttl: true }), fc.boolean(), (generated, coin) => {
+        const result = rewrite(generated, coin);
+        for (const step of result.steps) assert.ok(step.ops.every((op, index) => index === 0 || op.op !== 'addAuth'));
+        const watches = ops(result).some((op) => op.op === 'addWatch' || ('watch' in op && op.watch));
+        const hidden = ops(result).some((op) => (op.op === 'create' || op.op === 'setACL') && ['noRead', 'none', 'creator', 'creatorNamed', 'alice', 'bob', 'ipOther'].includes(op.acl as string));
+        assert.ok(!(watches && hidden), showScript(result));
+      }),
+      { seed: 1, numRuns: 300 },
+    );
+    assert.deepEqual(rewrite(script(on(0, create('a'), addAuth('alice:secret'))), false).steps[0]?.ops.length, 1);
+  });
+});
