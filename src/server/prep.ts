@@ -120,8 +120,9 @@ export class Preparer {
       if (flags !== CreateFlag.container) throw new PrepError(Err.BadArguments);
       ephemeralOwner = CONTAINER_OWNER;
     } else if (op === OpCode.createTTL) {
-      if (!this.settings.extendedTypesEnabled) throw new PrepError(Err.Unimplemented);
+      // EphemeralType.validateTTL: a TTL with other flags is a bad argument whether or not TTL nodes are on.
       if (flags !== CreateFlag.persistentWithTtl && flags !== CreateFlag.persistentSequentialWithTtl) throw new PrepError(Err.BadArguments);
+      if (!this.settings.extendedTypesEnabled) throw new PrepError(Err.Unimplemented);
       const ttl = (request as CreateTTLRequest).ttl;
       if (ttl <= 0n || ttl > MAX_TTL_MS) throw new PrepError(Err.BadArguments);
       ephemeralOwner = ttlOwner(ttl);
@@ -153,9 +154,10 @@ export class Preparer {
     const parentPath = parentForWrite(request.path);
     if (SPECIAL_PATHS.has(request.path)) throw new PrepError(Err.BadArguments);
     const parent = this.mustRecord(parentPath);
-    const node = this.mustRecord(request.path);
-    // The container reaper deletes as the server: no ACL, and only a node that is still empty.
+    // ZooKeeper checks the parent's DELETE permission before it looks the node up. The container
+    // reaper deletes as the server: no ACL, and only a node that is still empty.
     if (op !== OpCode.deleteContainer) this.checkAcl(parent.acl, Perm.DELETE, ctx);
+    const node = this.mustRecord(request.path);
     checkVersion(node.version, request.version);
     if (node.childCount > 0) throw new PrepError(Err.NotEmpty);
     this.remember(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });

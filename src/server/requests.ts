@@ -26,6 +26,7 @@ import {
   MultiResponseCodec,
   OpCode,
   Perm,
+  WatcherType,
   CreateTTLRequestCodec,
   PathRecordCodec,
   PathWatchRequestCodec,
@@ -113,6 +114,8 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
       write(
         (prep) => {
           ops = decodeForWrite(MultiRequestCodec, body);
+          // A multi is all writes or all reads (MultiOperationRecord refuses to mix them).
+          if (ops.some((op) => op.type === OpCode.getData || op.type === OpCode.getChildren)) throw new PrepError(Err.MarshallingError);
           return pipeline.preparer.multi(prep, ops);
         },
         (result, txn) =>
@@ -219,13 +222,19 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       const node = tree.get(request.path);
       if (!node) return replyFrame(xid, zxid, Err.NoNode);
       if (denied(node.acl, Perm.READ | Perm.ADMIN)) return replyFrame(xid, zxid, Err.NoAuth);
-      return replyFrame(xid, zxid, 0, GetACLResponseCodec, { acl: node.acl, stat: statOf(node) });
+      // Without ADMIN a caller sees digest ids without their hash ("user:x"), as in ZooKeeper.
+      const acl = denied(node.acl, Perm.ADMIN)
+        ? node.acl.map((entry) => (entry.id.scheme === 'digest' ? { perms: entry.perms, id: { scheme: 'digest', id: entry.id.id.replace(/:.*/, ':x') } } : entry))
+        : node.acl;
+      return replyFrame(xid, zxid, 0, GetACLResponseCodec, { acl, stat: statOf(node) });
     }
     case OpCode.sync:
       return replyFrame(xid, zxid, 0, PathRecordCodec, decodeBody(PathRecordCodec, body));
     case OpCode.getEphemerals: {
-      const { prefixPath } = decodeBody(GetEphemeralsRequestCodec, body);
-      const ephemerals = [...tree.ephemeralsOf(ctx.session.id)].filter((path) => path.startsWith(prefixPath)).sort();
+      // ZooKeeper trims the prefix; a blank one or "/" means every ephemeral of the session.
+      const prefix = decodeBody(GetEphemeralsRequestCodec, body).prefixPath.trim();
+      const all = prefix === '' || prefix === '/';
+      const ephemerals = [...tree.ephemeralsOf(ctx.session.id)].filter((path) => all || path.startsWith(prefix)).sort();
       return replyFrame(xid, zxid, 0, GetEphemeralsResponseCodec, { ephemerals });
     }
     case OpCode.getAllChildrenNumber: {
@@ -242,7 +251,9 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
       return replyFrame(xid, zxid, 0, WhoAmIResponseCodec, { clientInfo });
     }
     case OpCode.multiRead: {
-      const results: MultiResult[] = decodeBody(MultiRequestCodec, body).map((op): MultiResult => {
+      const readOps = decodeBody(MultiRequestCodec, body);
+      if (readOps.some((op) => op.type !== OpCode.getData && op.type !== OpCode.getChildren)) return replyFrame(xid, zxid, Err.MarshallingError);
+      const results: MultiResult[] = readOps.map((op): MultiResult => {
         const node = tree.get(op.request.path);
         if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return { type: OpCode.error, err: Err.BadArguments };
         if (!node) return { type: OpCode.error, err: Err.NoNode };
@@ -264,6 +275,8 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
     case OpCode.checkWatches:
     case OpCode.removeWatches: {
       const request = decodeBody(PathTypeRequestCodec, body);
+      // WatcherType.fromInt refuses types it does not know.
+      if (request.type < WatcherType.Children || request.type > WatcherType.PersistentRecursive) return replyFrame(xid, zxid, Err.MarshallingError);
       const found =
         type === OpCode.checkWatches
           ? watches.containsWatch(request.path, request.type, ctx.watcher)

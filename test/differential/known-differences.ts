@@ -21,31 +21,6 @@ export interface KnownDifference {
   explains(op: Op, paddock: string, zookeeper: string): boolean;
 }
 
-/** `err Code [results]` of a failed multi, split; null for any other outcome. */
-function multiFailure(outcome: string): { code: string; results: string[] } | null {
-  const match = /^err (\w+) (\[.*\])$/.exec(outcome);
-  if (!match) return null;
-  return { code: match[1]!, results: JSON.parse(match[2]!) as string[] };
-}
-
-/**
- * True when two outcomes of `op` differ only in the error code of single ops (or of one op of
- * a multi) whose kind is `kind`, as `paddockCode` on Paddock and `zookeeperCode` on ZooKeeper.
- */
-function codeSwap(kind: string, paddockCode: string, zookeeperCode: string): KnownDifference['explains'] {
-  return (op, paddock, zookeeper) => {
-    if (op.op === kind) return paddock === `err ${paddockCode}` && zookeeper === `err ${zookeeperCode}`;
-    if (op.op !== 'multi') return false;
-    const p = multiFailure(paddock);
-    const z = multiFailure(zookeeper);
-    if (!p || !z || p.results.length !== z.results.length) return false;
-    const failedAt = p.results.findIndex((r) => r !== 'error Ok');
-    if (failedAt === -1 || op.ops[failedAt]?.op !== kind) return false;
-    if (p.code !== paddockCode || z.code !== zookeeperCode) return false;
-    return p.results.every((r, i) => (i === failedAt ? r === `error ${paddockCode}` && z.results[i] === `error ${zookeeperCode}` : r === z.results[i]));
-  };
-}
-
 /** The JSON value of an `ok …` outcome, or undefined. */
 function okValue(outcome: string): unknown {
   return outcome.startsWith('ok ') ? (JSON.parse(outcome.slice(3)) as unknown) : undefined;
@@ -53,25 +28,11 @@ function okValue(outcome: string): unknown {
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
-    id: 'delete checks the parent DELETE permission before the node exists',
-    explains: codeSwap('delete', 'NoNode', 'NoAuth'),
-  },
-  {
     id: 'addAuth of a credential the session already has does not add it twice',
     explains: (op, paddock, zookeeper) => {
       if (op.op !== 'whoAmI') return false;
       const p = okValue(paddock);
       return Array.isArray(p) && JSON.stringify([...new Set(p)]) === JSON.stringify(okValue(zookeeper));
-    },
-  },
-  {
-    id: 'getACL hides digest hashes from a caller without ADMIN permission',
-    explains: (op, paddock, zookeeper) => {
-      if (op.op !== 'getACL') return false;
-      const p = okValue(paddock) as { acl?: string[]; stat?: string } | undefined;
-      const z = okValue(zookeeper) as { acl?: string[]; stat?: string } | undefined;
-      if (!p?.acl || !z?.acl || p.stat !== z.stat || p.acl.length !== z.acl.length) return false;
-      return p.acl.every((entry, i) => entry === z.acl![i] || entry.replace(/^(digest:[^:]*):.*=(\d+)$/, '$1:x=$2') === z.acl![i]);
     },
   },
 ];

@@ -39,7 +39,7 @@ const acl = (scheme: string, id: string, perms: number = Perm.ALL): ACL => ({ pe
 /** Titles of the regression tests below; every known difference must name one of them. */
 const titles = new Set<string>();
 type RegressionBody = () => Promise<void>;
-function regression(title: string, options: { todo: string }, body: RegressionBody): void {
+function regression(title: string, options: { todo?: string }, body: RegressionBody): void {
   titles.add(title);
   void test(title, options, body);
 }
@@ -58,7 +58,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'delete checks the parent DELETE permission before the node exists',
-    { todo: 'Paddock bug: delete answers NoNode where ZooKeeper answers NoAuth (PrepRequestProcessor checks the parent ACL first)' },
+    {},
     async () => {
       await pair.expectSame(
         script(on(0, create('a', { acl: 'noDelete' }), create('a/x')), on(0, del('a/missing')), on(0, multi(m.del('a/missing'))), on(0, del('a/x'))),
@@ -69,7 +69,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'getACL hides digest hashes from a caller without ADMIN permission',
-    { todo: 'Paddock bug: getACL returns digest ids with their hash to a caller without ADMIN; ZooKeeper shows "user:x"' },
+    {},
     async () => {
       await pair.expectSame(
         script(
@@ -128,7 +128,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'getEphemerals lists all ephemerals for a prefix that is blank or "/" once trimmed',
-    { todo: 'Paddock bug: getEphemerals(" ") and (" / ") list nothing; ZooKeeper trims the prefix and lists all the session\'s ephemerals' },
+    {},
     async () => {
       await pair.expectSame(script(on(0, create('e', { mode: 'ephemeral' })), on(0, getEphemerals('^ '), getEphemerals('^ / '), getEphemerals('^'))), { strict: true });
     },
@@ -157,7 +157,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'watcher types ZooKeeper does not know are a MarshallingError',
-    { todo: 'Paddock bug: checkWatches/removeWatches with WatcherType 0 or 6 answer NoWatcher; ZooKeeper answers MarshallingError (WatcherType.fromInt throws)' },
+    {},
     async () => {
       await pair.expectSame(script(on(0, create('a')), on(0, getData('a', true)), on(0, checkWatches('a', 0), removeWatches('a', 6), checkWatches('a', -1))), { strict: true });
     },
@@ -165,7 +165,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'a multi with a read op, or a multiRead with a write op, is a MarshallingError',
-    { todo: 'Paddock bug: such ops get per-op BadArguments results; ZooKeeper answers the whole request with MarshallingError' },
+    {},
     async () => {
       await pair.expectSame(
         script(on(0, create('a')), on(0, multi(m.create('k'), m.getData('a'))), on(0, multiRead(m.getData('a'), m.create('k'))), on(0, getChildren(''))),
@@ -176,7 +176,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'createTTL with non-TTL flags is BadArguments also when extended types are disabled',
-    { todo: 'Paddock bug: Paddock answers Unimplemented first; ZooKeeper only refuses TTL modes as Unimplemented and answers BadArguments for a TTL with other flags (EphemeralType.validateTTL)' },
+    {},
     async () => {
       withoutExtendedTypes ??= await ServerPair.start({ extendedTypes: false });
       await withoutExtendedTypes.expectSame(script(on(0, createRaw(21, 't', 0, 1000)), on(0, createRaw(21, 'u', 1, 1000))), { strict: true });

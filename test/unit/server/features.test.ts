@@ -107,7 +107,7 @@ describe('permissions', () => {
     await zk.create('/ro', 'r', { acl: [{ perms: Perm.READ, id: { scheme: 'world', id: 'anyone' } }] });
     await rejectsWith(zk.setData('/ro', 'w'), 'NoAuth');
     await rejectsWith(zk.create('/ro/child'), 'NoAuth');
-    await rejectsWith(zk.delete('/ro/none'), 'NoNode'); // the node is looked up before the parent's ACL, as in ZooKeeper
+    await rejectsWith(zk.delete('/ro/none'), 'NoAuth'); // the parent's ACL is checked before the node is looked up, as in ZooKeeper
     await zk.create('/ip', 'i', { acl: [{ perms: Perm.ALL, id: { scheme: 'ip', id: '127.0.0.0/8' } }] });
     assert.equal((await zk.getData('/ip')).data.toString(), 'i');
     await zk.create('/ip-other', 'i', { acl: [{ perms: Perm.ALL, id: { scheme: 'ip', id: '10.0.0.0/8' } }] });
