@@ -45,6 +45,16 @@ export interface ServerView {
   dataDirBytes: number;
   dataLogDirBytes: number;
   config: ReadonlyArray<[string, string | number]>;
+  /** Ensemble figures for mntr; absent when standalone. */
+  ensemble?: {
+    /** ZooKeeper's zk_peer_state, e.g. "following - broadcast". */
+    peerState: string;
+    /** Leader only: learners with a live quorum connection, and the voters among them. */
+    followers?: number;
+    syncedFollowers?: number;
+    observers?: number;
+    quorumSize: number;
+  };
 }
 
 /** What a word may do besides answer: reset counters. */
@@ -109,6 +119,11 @@ function mntr(view: ServerView): string {
     ['zk_heap_used_bytes', memory.heapUsed],
     ['zk_rss_bytes', memory.rss],
   ];
+  const e = view.ensemble;
+  if (e !== undefined) {
+    rows.push(['zk_peer_state', e.peerState], ['zk_quorum_size', e.quorumSize]);
+    if (e.followers !== undefined) rows.push(['zk_learners', e.followers], ['zk_synced_followers', e.syncedFollowers ?? 0], ['zk_synced_observers', e.observers ?? 0]);
+  }
   return rows.map(([key, value]) => `${key}\t${value}`).join('\n') + '\n';
 }
 

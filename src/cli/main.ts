@@ -4,7 +4,7 @@
  * config it uses the embedded standalone configuration (127.0.0.1:2181, ./data).
  */
 import { parseArgs } from 'node:util';
-import { PaddockServer, buildConfig, createLogger, loadConfigFile, parseProperties, EMBEDDED_CONFIG, ConfigError } from '../server/index.js';
+import { PaddockServer, readMyId, buildConfig, createLogger, loadConfigFile, parseProperties, EMBEDDED_CONFIG, ConfigError } from '../server/index.js';
 import type { ServerConfig } from '../server/index.js';
 import { inspectDataDir, nodeFileSystem, storageDirs } from '../storage/index.js';
 
@@ -12,7 +12,8 @@ const USAGE = `Usage: paddock <command> [options]
 
 Commands:
   start [--config FILE] [--port N] [--data-dir DIR] [--truncate-corrupt-log]
-        Start a server. FILE is a ZooKeeper zoo.cfg. Without it Paddock uses its embedded
+        Start a server (one ensemble member when FILE has two or more server.N lines;
+        its id is read from dataDir/myid). FILE is a ZooKeeper zoo.cfg. Without it Paddock uses its embedded
         standalone config: 127.0.0.1:2181, data in ./data. SERVER_JVMFLAGS and JVMFLAGS
         -D properties apply as they do for ZooKeeper. --truncate-corrupt-log cuts a
         damaged transaction log at the damage (losing what follows) instead of refusing
@@ -50,6 +51,8 @@ async function start(args: string[]): Promise<void> {
   });
   const config = configFrom(values);
   config.truncateCorruptLog = values['truncate-corrupt-log'] ?? false;
+  // Two or more server.N lines make an ensemble; the member's id is in dataDir/myid.
+  if (config.servers.length >= 2) config.serverId = readMyId(config.dataDir);
   const log = createLogger({ serverId: config.serverId });
   const server = new PaddockServer(config, log, { onFatal: () => process.exit(1) });
   await server.start();

@@ -59,6 +59,8 @@ export interface ServerConfig {
   properties: ReadonlyMap<string, string>;
   /** Keys and properties that were accepted but that Paddock does not act on yet. */
   unused: string[];
+  /** Settings that are accepted but cannot work as given; logged at start. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -349,6 +351,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
   const properties = jvmFlagProperties(options.env ?? {});
   const servers: ServerSpec[] = [];
   const unused: string[] = [];
+  const warnings: string[] = [];
   for (const [key, value] of entries) {
     if (key.startsWith('server.')) servers.push(parseServerLine(key, value));
     else if (key.startsWith('group.') || key.startsWith('weight.')) unused.push(key);
@@ -407,7 +410,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     superDigest: prop('zookeeper.DigestAuthenticationProvider.superDigest'),
     // ZooKeeperServer: skipACL = getProperty("zookeeper.skipACL", "no").equals("yes").
     skipAcl: prop('zookeeper.skipACL') === 'yes',
-    saslUsers: loadSaslUsers(properties),
+    saslUsers: loadSaslUsers(properties, warnings),
     containerCheckIntervalMs: decodedIntValue(
       'znode.container.checkIntervalMs',
       prop('znode.container.checkIntervalMs') ?? prop('zookeeper.znode.container.checkIntervalMs') ?? '60000',
@@ -423,6 +426,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     autopurgePurgeIntervalHours: int('autopurge.purgeInterval', 0),
     properties,
     unused,
+    warnings,
   };
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {
     throw new ConfigError('minSessionTimeout must not be larger than maxSessionTimeout');
@@ -447,11 +451,15 @@ const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvid
  * come from the JAAS file of -Djava.security.auth.login.config, section `Server` (or
  * zookeeper.sasl.serverconfig), as `user_NAME="password"` options.
  */
-function loadSaslUsers(properties: ReadonlyMap<string, string>): ReadonlyMap<string, string> | null {
+function loadSaslUsers(properties: ReadonlyMap<string, string>, warnings: string[]): ReadonlyMap<string, string> | null {
   const enabled = [...properties].some(([key, value]) => key.startsWith('zookeeper.authProvider.') && value.trim() === SASL_PROVIDER);
   if (!enabled) return null;
   const jaasFile = properties.get('java.security.auth.login.config');
-  if (!jaasFile) throw new ConfigError('SASLAuthenticationProvider is configured but -Djava.security.auth.login.config names no JAAS file');
+  if (!jaasFile) {
+    // ZooKeeper starts all the same; every SASL login then fails.
+    warnings.push('SASLAuthenticationProvider is configured but -Djava.security.auth.login.config names no JAAS file: every SASL login will fail');
+    return new Map();
+  }
   const section = properties.get('zookeeper.sasl.serverconfig') ?? 'Server';
   let users: Map<string, string>;
   try {
@@ -459,6 +467,6 @@ function loadSaslUsers(properties: ReadonlyMap<string, string>): ReadonlyMap<str
   } catch (error) {
     throw new ConfigError(`cannot read the JAAS file ${jaasFile}: ${(error as Error).message}`);
   }
-  if (users.size === 0) throw new ConfigError(`the JAAS file ${jaasFile} has no user_NAME="password" entries in section ${section}`);
+  if (users.size === 0) warnings.push(`the JAAS file ${jaasFile} has no user_NAME="password" entries in section ${section}: every SASL login will fail`);
   return users;
 }

@@ -1,4 +1,4 @@
-export { PaddockServer } from './server.js';
+export { PaddockServer, readMyId } from './server.js';
 export type { ServerOptions } from './server.js';
 export { buildConfig, loadConfigFile, parseProperties, jvmFlagProperties, EMBEDDED_CONFIG, ConfigError } from './config.js';
 export type { ServerConfig, ServerSpec } from './config.js';

@@ -35,12 +35,31 @@ export class ClientSession {
   readonly queue: QueuedRequest[] = [];
   readonly authIds: Id[] = [];
   sink: ReplySink | null = null;
+  /** The cxid its txns carry: 0 for local sessions; a forwarded request's on the leader. */
+  cxid = 0;
   constructor(readonly id: bigint) {}
 }
 
 /** Where proposed txns go; it calls `Pipeline.commit` for each, in zxid order. */
 export interface Committer {
   propose(txn: Txn): void;
+  /**
+   * The zxid the next txn gets, or null when this server cannot propose now (an ensemble
+   * member that is not an established leader). Without it zxids simply count up (standalone).
+   */
+  nextZxid?(): bigint | null;
+}
+
+/** On an ensemble learner: sends a write to the leader instead of preparing it here. */
+export interface WriteForwarder {
+  /** Forwards the request being handled for `session`; false when there is no leader to take it. */
+  forward(session: ClientSession, cxid: number): boolean;
+  /** This member's id, so the cxids it chooses never collide with another member's. */
+  readonly memberId: number;
+}
+
+function forwardKey(sessionId: bigint, cxid: number): bigint {
+  return (sessionId << 32n) | BigInt(cxid >>> 0);
 }
 
 type OnApplied = (result: ApplyResult, txn: Txn) => Buffer | null;
@@ -90,6 +109,10 @@ export class Pipeline {
   private readonly inFlight = new Map<bigint, InFlight>();
   private lastProposedZxid: bigint;
   private outstanding = 0;
+  /** Set on ensemble learners: writes go to the leader. */
+  forwarder: WriteForwarder | null = null;
+  private readonly forwarded = new Map<bigint, InFlight>();
+  private forwardCounter = 0;
 
   constructor(
     readonly tree: DataTree,
@@ -119,8 +142,13 @@ export class Pipeline {
     after?: () => void,
   ): bigint {
     if (!this.committer) throw new Error('pipeline has no committer');
-    const zxid = this.lastProposedZxid + 1n;
-    this.lastProposedZxid = zxid;
+    if (this.forwarder && session) return this.forwardWrite(session, onApplied, after);
+    const zxid = this.takeZxid();
+    if (zxid === null) {
+      // Not a leader (any more): the client tries again, elsewhere if need be.
+      session?.sink?.close();
+      return -1n;
+    }
     const sessionId = session?.id ?? 0n;
     const ctx: PrepContext = { sessionId, zxid, authIds: session?.authIds ?? [] };
     const body = this.preparer.prepare(() => build(ctx));
@@ -130,15 +158,65 @@ export class Pipeline {
       this.outstanding++;
     }
     this.inFlight.set(zxid, { session, entry, onApplied });
-    this.committer.propose({ sessionId, cxid: 0, zxid, timeMs: this.clock(), body });
+    this.committer.propose({ sessionId, cxid: session?.cxid ?? 0, zxid, timeMs: this.clock(), body });
     return zxid;
+  }
+
+  private takeZxid(): bigint | null {
+    if (this.committer?.nextZxid) return this.committer.nextZxid();
+    const zxid = this.lastProposedZxid + 1n;
+    this.lastProposedZxid = zxid;
+    return zxid;
+  }
+
+  /** A learner's write: queued here, prepared by the leader, answered when its txn commits here. */
+  private forwardWrite(session: ClientSession, onApplied: OnApplied | null, after?: () => void): bigint {
+    this.forwardCounter = (this.forwardCounter + 1) & 0xffffff;
+    const cxid = ((this.forwarder!.memberId & 0x7f) << 24) | this.forwardCounter;
+    if (!this.forwarder!.forward(session, cxid)) {
+      session.sink?.close();
+      return -1n;
+    }
+    const entry: QueuedRequest = { reply: null, execute: null, awaitingCommit: true, receivedAtMs: this.clock(), after };
+    session.queue.push(entry);
+    this.outstanding++;
+    this.forwarded.set(forwardKey(session.id, cxid), { session, entry, onApplied });
+    return -1n;
+  }
+
+  /** Queues a request answered later by `complete` (a learner's `sync`). */
+  submitDeferred(session: ClientSession): (reply: Buffer | null) => void {
+    const entry: QueuedRequest = { reply: null, execute: null, awaitingCommit: true, receivedAtMs: this.clock() };
+    session.queue.push(entry);
+    this.outstanding++;
+    return (reply) => {
+      entry.reply = reply;
+      entry.awaitingCommit = false;
+      this.drain(session);
+    };
+  }
+
+  /** Forgets every prepared-but-uncommitted write (a change of leader); their clients are disconnected. */
+  abandonInFlight(): void {
+    const sessions = new Set<ClientSession>();
+    for (const flight of [...this.inFlight.values(), ...this.forwarded.values()]) {
+      if (flight.session === null || flight.entry === null) continue;
+      // Its connection is being closed: nothing more goes out, and the queue empties.
+      flight.session.sink = null;
+      flight.entry.awaitingCommit = false;
+      sessions.add(flight.session);
+    }
+    this.inFlight.clear();
+    this.forwarded.clear();
+    this.preparer.reset();
+    for (const session of sessions) this.drain(session);
   }
 
   /** A write for a session that is not tied to a client request (expiry, server-side). */
   submitServerTxn(sessionId: bigint, build: (ctx: PrepContext) => TxnBody): bigint {
     if (!this.committer) throw new Error('pipeline has no committer');
-    const zxid = this.lastProposedZxid + 1n;
-    this.lastProposedZxid = zxid;
+    const zxid = this.takeZxid();
+    if (zxid === null) return -1n;
     const body = this.preparer.prepare(() => build({ sessionId, zxid, authIds: [] }));
     this.inFlight.set(zxid, { session: null, entry: null, onApplied: null });
     this.committer.propose({ sessionId, cxid: 0, zxid, timeMs: this.clock(), body });
@@ -157,8 +235,13 @@ export class Pipeline {
     const { result, events } = this.tree.apply(txn);
     this.preparer.committed(txn.zxid);
     for (const event of events) this.watches.trigger(event.type, event.path);
-    const flight = this.inFlight.get(txn.zxid);
+    let flight = this.inFlight.get(txn.zxid);
     this.inFlight.delete(txn.zxid);
+    if (flight === undefined && this.forwarded.size > 0) {
+      const key = forwardKey(txn.sessionId, txn.cxid);
+      flight = this.forwarded.get(key);
+      this.forwarded.delete(key);
+    }
     if (txn.body.type === OpCode.closeSession) this.hooks.sessionClosed(txn.sessionId);
     this.hooks.applied?.(txn, result);
     if (flight?.entry && flight.session) {

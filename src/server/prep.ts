@@ -43,6 +43,8 @@ export interface PrepContext {
 export interface PrepSettings {
   extendedTypesEnabled: boolean;
   skipAcl: boolean;
+  /** SASL is configured, so `sasl` ACL ids are valid. */
+  saslEnabled?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -134,7 +136,7 @@ export class Preparer {
       sequential = flags === CreateFlag.persistentSequential || flags === CreateFlag.ephemeralSequential;
     }
     const parentPath = parentForWrite(request.path);
-    const acl = fixupAcl(request.acl, ctx.authIds);
+    const acl = fixupAcl(request.acl, ctx.authIds, { sasl: this.settings.saslEnabled ?? false });
     if (!acl) throw new PrepError(Err.InvalidACL);
     const parent = this.mustRecord(parentPath);
     this.checkAcl(parent.acl, Perm.CREATE, ctx);
@@ -176,7 +178,7 @@ export class Preparer {
 
   setACL(ctx: PrepContext, request: SetACLRequest): TxnBody {
     validateFullPath(request.path);
-    const acl = fixupAcl(request.acl, ctx.authIds);
+    const acl = fixupAcl(request.acl, ctx.authIds, { sasl: this.settings.saslEnabled ?? false });
     if (!acl) throw new PrepError(Err.InvalidACL);
     const node = this.mustRecord(request.path);
     this.checkAcl(node.acl, Perm.ADMIN, ctx);

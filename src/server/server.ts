@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuthPacketCodec,
@@ -16,6 +16,7 @@ import {
   JuteWriter,
   SaslTokenCodec,
   OpCode,
+  PathRecordCodec,
   RequestHeaderCodec,
   Xid,
 } from '../jute/index.js';
@@ -24,7 +25,8 @@ import { DigestMd5Server, SaslError, digestId } from '../acl/index.js';
 import { FOUR_LETTER_WORDS, runFourLetterWord } from '../admin/index.js';
 import type { ServerView } from '../admin/index.js';
 import { SessionTracker, checkSessionPassword, sessionPassword, SESSION_PASSWORD_BYTES } from '../session/index.js';
-import type { DataTree } from '../tree/index.js';
+import type { DataTree, Txn } from '../tree/index.js';
+import type { RoleChange } from '../zab/index.js';
 import { WatchManager } from '../watch/index.js';
 import { Storage } from '../storage/index.js';
 import type { FileSystem } from '../storage/index.js';
@@ -37,6 +39,12 @@ import { ClientSession, Pipeline } from './pipeline.js';
 import { handleRequest } from './requests.js';
 import { reapCandidates } from './reaper.js';
 import { replyFrame } from './replies.js';
+import { Replicator, loadEnsembleState } from './quorum/replicator.js';
+import type { ForwardedRequest } from './quorum/messages.js';
+import type { Watcher } from '../watch/index.js';
+
+/** Writes from learners are prepared on the leader without a connection: no watches, no replies. */
+const NO_WATCHER: Watcher = { deliver: () => undefined };
 
 export interface ServerOptions {
   /** The file system under storage; tests inject faults here. */
@@ -62,18 +70,29 @@ export class PaddockServer implements ConnectionHandler {
   private expiryTimer: NodeJS.Timeout | null = null;
   private packetsReceivedTotal = 0;
   private packetsSentTotal = 0;
+  /** Set in an ensemble (two or more server.N lines); null when standalone. */
+  replicator: Replicator | null = null;
+  /** The client request being handled, for forwarding it to the leader. */
+  private current: { type: number; body: Buffer } | null = null;
 
   constructor(
     readonly config: ServerConfig,
     private readonly log: Logger,
     private readonly options: ServerOptions = {},
   ) {
+    if (config.servers.length >= 2) config.serverId = readMyId(config.dataDir);
     this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, Date.now());
+  }
+
+  /** An ensemble of two or more members; one server.N line (or none) is standalone. */
+  get ensemble(): boolean {
+    return this.config.servers.length >= 2;
   }
 
   async start(): Promise<void> {
     mkdirSync(this.config.dataDir, { recursive: true });
     for (const key of this.config.unused) this.log.info({ key }, 'configuration key accepted but not used by Paddock yet');
+    for (const warning of this.config.warnings) this.log.warn({}, warning);
     await this.openStorage();
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
@@ -85,6 +104,7 @@ export class PaddockServer implements ConnectionHandler {
       });
     });
     server.on('error', (error) => this.log.error({ err: error.message }, 'client port error'));
+    if (this.replicator) await this.replicator.start();
     this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTimeMs);
     this.reaperTimer = setInterval(() => this.reapContainers(), Math.max(10, this.config.containerCheckIntervalMs));
     if (this.config.autopurgePurgeIntervalHours > 0) {
@@ -106,6 +126,7 @@ export class PaddockServer implements ConnectionHandler {
       fs: this.options.fs,
     });
     this.storage = storage;
+    if (this.ensemble) return this.openEnsemble(storage);
     this.tree = recovered.tree;
     this.pipeline = new Pipeline(
       this.tree,
@@ -115,7 +136,7 @@ export class PaddockServer implements ConnectionHandler {
         replyFailed: (session, error) =>
           this.log.error({ session: session.id.toString(16), err: error.stack ?? error.message }, 'could not build a reply; closing that connection'),
       },
-      { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl },
+      { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl, saslEnabled: this.config.saslUsers !== null },
     );
     this.pipeline.setCommitter(
       new DurableCommitter(
@@ -133,6 +154,126 @@ export class PaddockServer implements ConnectionHandler {
     const now = Date.now();
     for (const [id, timeoutMs] of this.tree.sessions()) this.sessions.add(id, timeoutMs, now);
     if (recovered.replayedTxns > 0 || !(await storage.hasSnapshot())) void storage.snapshot(this.tree);
+  }
+
+  /** Ensemble start: the tree from the newest snapshot; the core re-commits the logged txns after it. */
+  private async openEnsemble(storage: Storage): Promise<void> {
+    const state = await loadEnsembleState(storage, this.log);
+    this.tree = state.tree;
+    this.pipeline = new Pipeline(
+      this.tree,
+      this.watches,
+      {
+        sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
+        replyFailed: (session, error) =>
+          this.log.error({ session: session.id.toString(16), err: error.stack ?? error.message }, 'could not build a reply; closing that connection'),
+      },
+      { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl, saslEnabled: this.config.saslUsers !== null },
+    );
+    // A new epoch's log starts past the snapshot; recovery needs a snapshot to start from.
+    if (!(await storage.hasSnapshot())) await storage.snapshot(this.tree);
+    const replicator = new Replicator(
+      {
+        myId: this.config.serverId,
+        servers: this.config.servers,
+        tickTimeMs: this.config.tickTimeMs,
+        initLimit: this.config.initLimit,
+        syncLimit: this.config.syncLimit,
+        compressSnapshots: this.config.compressSnapshots,
+      },
+      {
+        tree: this.tree,
+        storage,
+        log: this.log,
+        apply: (txn) => this.applyReplicated(txn),
+        appliedBatch: (count) => {
+          storage.committed(this.tree, count);
+          for (const warning of this.tree.quotas.warnings.splice(0)) this.log.warn({}, warning);
+        },
+        treeReplaced: () => this.treeReplaced(),
+        roleChanged: (change) => this.roleChanged(change),
+        forwardedRequest: (request) => this.forwardedRequest(request),
+        sessionsTouched: (ids) => {
+          const now = Date.now();
+          for (const id of ids) this.sessions.touch(id, now);
+        },
+        fatal: (error) => void this.fail(error),
+      },
+      state,
+    );
+    this.replicator = replicator;
+    this.pipeline.setCommitter(replicator);
+    const now = Date.now();
+    for (const [id, timeoutMs] of this.tree.sessions()) this.sessions.add(id, timeoutMs, now);
+  }
+
+  /** A committed txn on an ensemble member: applied, and its session tracked here too. */
+  private applyReplicated(txn: Txn): void {
+    this.pipeline.commit(txn);
+    if (txn.body.type === OpCode.createSession) this.sessions.add(txn.sessionId, txn.body.timeoutMs, Date.now());
+  }
+
+  private treeReplaced(): void {
+    this.pipeline.abandonInFlight();
+    const now = Date.now();
+    const live = this.tree.sessions();
+    for (const info of [...this.sessions.all()]) if (!live.has(info.id)) this.sessions.remove(info.id);
+    for (const [id, timeoutMs] of live) this.sessions.add(id, timeoutMs, now);
+    this.closeClientConnections();
+  }
+
+  private roleChanged(change: RoleChange): void {
+    const replicator = this.replicator!;
+    if (!change.serving) {
+      // ZooKeeper closes client connections while it is not serving: they try another member.
+      this.pipeline.forwarder = null;
+      this.pipeline.abandonInFlight();
+      this.closeClientConnections();
+      return;
+    }
+    if (change.state === 'leading') {
+      this.pipeline.forwarder = null;
+      this.pipeline.abandonInFlight();
+      // A new leader gives every session its full timeout, as ZooKeeper's does.
+      const now = Date.now();
+      for (const info of [...this.sessions.all()]) this.sessions.add(info.id, info.timeoutMs, now);
+    } else {
+      this.pipeline.forwarder = {
+        memberId: this.config.serverId,
+        forward: (session, cxid) => {
+          const current = this.current;
+          if (current === null) return false;
+          return replicator.forward({ sessionId: session.id, cxid, type: current.type, body: current.body, authIds: [...session.authIds] });
+        },
+      };
+    }
+  }
+
+  private closeClientConnections(): void {
+    for (const connection of this.connections) if (connection.handshakeDone) connection.close();
+  }
+
+  /** Leader: a write a learner forwarded, prepared with the session's auth ids from there. */
+  private forwardedRequest(request: ForwardedRequest): void {
+    const session = new ClientSession(request.sessionId);
+    session.authIds.push(...request.authIds);
+    session.cxid = request.cxid;
+    if (request.type === OpCode.createSession) {
+      const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.config.minSessionTimeoutMs;
+      this.pipeline.submitWrite(session, () => ({ type: OpCode.createSession, timeoutMs }), null);
+      return;
+    }
+    if (!this.sessions.touch(request.sessionId, Date.now())) {
+      // Expired (or never known) here, where expiry is decided: an error txn answers the
+      // client on its member, and no ephemeral can be created for a dead session.
+      this.pipeline.submitWrite(session, () => ({ type: OpCode.error, err: Err.SessionExpired }), null);
+      return;
+    }
+    try {
+      handleRequest({ pipeline: this.pipeline, session, watcher: NO_WATCHER, close: () => undefined }, 0, request.type, request.body);
+    } catch (error) {
+      this.log.warn({ session: request.sessionId.toString(16), err: (error as Error).message }, 'could not handle a forwarded request');
+    }
   }
 
   /** Removes snapshots and log segments beyond autopurge.snapRetainCount. */
@@ -165,6 +306,7 @@ export class PaddockServer implements ConnectionHandler {
     if (this.reaperTimer) clearInterval(this.reaperTimer);
     this.expiryTimer = null;
     this.purgeTimer = null;
+    await this.replicator?.stop().catch(() => undefined);
     for (const connection of this.connections) connection.socket.destroy();
     const server = this.server;
     this.server = null;
@@ -195,6 +337,10 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   onFourLetterWord(connection: Connection, word: string): void {
+    if (this.replicator && !this.replicator.serving && word !== 'ruok' && word !== 'conf' && word !== 'envi') {
+      connection.sendTextAndClose('This ZooKeeper instance is not currently serving requests\n');
+      return;
+    }
     connection.sendTextAndClose(
       runFourLetterWord(word, () => this.view(), this.config.fourLetterWords, {
         resetConnectionStats: () => {
@@ -234,6 +380,14 @@ export class PaddockServer implements ConnectionHandler {
       connection.close();
       return;
     }
+    const replicator = this.replicator;
+    if (replicator) {
+      replicator.touched.add(session.id);
+      if (header.type === OpCode.sync && !replicator.isLeader) {
+        this.learnerSync(connection, session, header.xid, frame.subarray(reader.position));
+        return;
+      }
+    }
     if (header.type === OpCode.auth) {
       this.authenticate(connection, session, frame.subarray(reader.position));
       return;
@@ -242,13 +396,26 @@ export class PaddockServer implements ConnectionHandler {
       this.saslStep(connection, session, header.xid, frame.subarray(reader.position));
       return;
     }
-    const outcome = handleRequest(
-      { pipeline: this.pipeline, session, watcher: connection, close: () => connection.close() },
-      header.xid,
-      header.type,
-      frame.subarray(reader.position),
-    );
+    const body = frame.subarray(reader.position);
+    this.current = replicator ? { type: header.type, body } : null;
+    let outcome: ReturnType<typeof handleRequest>;
+    try {
+      outcome = handleRequest({ pipeline: this.pipeline, session, watcher: connection, close: () => connection.close() }, header.xid, header.type, body);
+    } finally {
+      this.current = null;
+    }
     if (outcome === 'close') this.pipeline.submitRead(session, () => null, () => connection.close());
+  }
+
+  /** `sync` on a learner: answered once this member has applied all the leader had committed. */
+  private learnerSync(connection: Connection, session: ClientSession, xid: number, body: Buffer): void {
+    const path = PathRecordCodec.read(new JuteReader(body)).path;
+    const complete = this.pipeline.submitDeferred(session);
+    const answered = this.replicator!.sync(() => complete(replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path })));
+    if (!answered) {
+      complete(null);
+      connection.close();
+    }
   }
 
   private negotiateTimeout(requestedMs: number): number {
@@ -262,6 +429,11 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   private handshake(connection: Connection, request: ConnectRequest): void {
+    if (this.replicator && !this.replicator.serving) {
+      // Not serving (looking, or syncing with a leader): the client tries another member.
+      connection.close();
+      return;
+    }
     const lastZxid = this.tree.lastProcessedZxid;
     if (request.lastZxidSeen > lastZxid) {
       // The client has seen a newer state than ours: it must try another server.
@@ -275,11 +447,14 @@ export class PaddockServer implements ConnectionHandler {
       const id = this.sessions.newSessionId();
       this.sessions.add(id, timeoutMs, Date.now());
       const session = this.attach(connection, id);
+      // On a learner the createSession goes to the leader, with the timeout as its body.
+      if (this.replicator) this.current = { type: OpCode.createSession, body: int32(timeoutMs) };
       this.pipeline.submitWrite(
         session,
         () => ({ type: OpCode.createSession, timeoutMs }),
         () => this.connectResponse(request, timeoutMs, id, sessionPassword(id)),
       );
+      this.current = null;
       this.log.debug({ session: id.toString(16), timeoutMs }, 'new session');
       return;
     }
@@ -292,6 +467,7 @@ export class PaddockServer implements ConnectionHandler {
     }
     info.timeoutMs = timeoutMs;
     this.sessions.touch(request.sessionId, Date.now());
+    this.replicator?.touched.add(request.sessionId);
     const previous = this.connectionBySession.get(request.sessionId);
     if (previous && previous !== connection) previous.close();
     const session = this.attach(connection, request.sessionId);
@@ -312,10 +488,12 @@ export class PaddockServer implements ConnectionHandler {
     const packet = AuthPacketCodec.read(new JuteReader(body));
     if (packet.scheme === 'digest') {
       const id = digestId(packet.auth.toString('utf8'));
-      if (this.config.superDigest !== undefined && id === this.config.superDigest) {
-        session.authIds.push({ scheme: 'super', id: '' });
-      }
-      session.authIds.push({ scheme: 'digest', id });
+      // The session's ids are a set, as ZooKeeper's authInfo: a repeated addAuth adds nothing.
+      const add = (scheme: string, value: string) => {
+        if (!session.authIds.some((known) => known.scheme === scheme && known.id === value)) session.authIds.push({ scheme, id: value });
+      };
+      if (this.config.superDigest !== undefined && id === this.config.superDigest) add('super', '');
+      add('digest', id);
       connection.send(replyFrame(Xid.auth, 0n, 0));
       return;
     }
@@ -324,7 +502,13 @@ export class PaddockServer implements ConnectionHandler {
     connection.close();
   }
 
+  /** In an ensemble only the serving leader expires sessions and reaps containers (through txns). */
+  private leadsWrites(): boolean {
+    return this.replicator === null || (this.replicator.isLeader && this.replicator.serving);
+  }
+
   private reapContainers(): void {
+    if (!this.leadsWrites()) return;
     const perCheck = Math.max(1, Math.floor((this.config.containerMaxPerMinute * this.config.containerCheckIntervalMs) / 60_000));
     for (const path of reapCandidates(this.tree, Date.now(), perCheck)) {
       this.pipeline.submitServerTxn(0n, (prep) => this.pipeline.preparer.delete(prep, { path, version: -1 }, OpCode.deleteContainer));
@@ -352,6 +536,7 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   private expireSessions(): void {
+    if (!this.leadsWrites()) return;
     for (const info of this.sessions.expire(Date.now())) {
       this.log.info({ session: info.id.toString(16), timeoutMs: info.timeoutMs }, 'session expired');
       this.pipeline.submitServerTxn(info.id, (prep) => this.pipeline.preparer.closeSession(prep));
@@ -363,6 +548,26 @@ export class PaddockServer implements ConnectionHandler {
     const connection = this.connectionBySession.get(sessionId);
     // A client-initiated close sends its reply first (the request's `after` closes the socket).
     if (connection && connection.session && connection.session.queue.length === 0) connection.close();
+  }
+
+  private mode(): ServerView['mode'] {
+    const state = this.replicator?.role.state;
+    if (state === undefined) return 'standalone';
+    return state === 'leading' ? 'leader' : state === 'observing' ? 'observer' : 'follower';
+  }
+
+  private ensembleConfig(): Array<[string, string | number]> {
+    if (!this.replicator) return [];
+    const status = this.replicator.status();
+    return [
+      ['initLimit', this.config.initLimit],
+      ['syncLimit', this.config.syncLimit],
+      ...this.config.servers.map((s): [string, string] => [`server.${s.id}`, `${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}`]),
+      ['peerState', status.state],
+      ['leader', status.leader ?? -1],
+      ['currentEpoch', status.currentEpoch],
+      ['acceptedEpoch', status.acceptedEpoch],
+    ];
   }
 
   view(): ServerView {
@@ -386,7 +591,8 @@ export class PaddockServer implements ConnectionHandler {
       .filter((e) => e.paths.length > 0);
     const latency = this.pipeline.latency;
     return {
-      mode: 'standalone',
+      mode: this.mode(),
+      ensemble: this.replicator?.figures(),
       latency: { min: latency.minMs, avg: latency.avgMs, max: latency.maxMs },
       packetsReceived: this.packetsReceivedTotal,
       packetsSent: this.packetsSentTotal,
@@ -416,9 +622,25 @@ export class PaddockServer implements ConnectionHandler {
         ['maxSessionTimeout', this.config.maxSessionTimeoutMs],
         ['clientPortListenBacklog', -1],
         ['serverId', this.config.serverId],
+        ...this.ensembleConfig(),
       ],
     };
   }
+}
+
+function int32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeInt32BE(value, 0);
+  return bytes;
+}
+
+/** The myid file of an ensemble member's dataDir, as ZooKeeper reads it. */
+export function readMyId(dataDir: string): number {
+  const file = join(dataDir, 'myid');
+  if (!existsSync(file)) throw new Error(`${file} is missing: an ensemble member needs its id there`);
+  const id = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(id) || id < 0) throw new Error(`${file} does not hold a server id`);
+  return id;
 }
 
 /** Bytes of the files directly in `dir` (the dirs/conf words); small directories only. */

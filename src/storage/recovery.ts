@@ -61,7 +61,9 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
   // The segment that holds snapshotZxid + 1 is the last one starting at or before it.
   let first = 0;
   for (let i = 0; i < segments.length; i++) if (segments[i]!.firstZxid <= snapshotZxid + 1n) first = i;
-  if (segments.length > 0 && segments[first]!.firstZxid > snapshotZxid + 1n) {
+  // In an ensemble a new epoch's log starts at counter 1 of that epoch, past the snapshot's.
+  const startsLaterEpoch = (zxid: bigint): boolean => (zxid & 0xffffffffn) === 1n && zxid >> 32n > snapshotZxid >> 32n;
+  if (segments.length > 0 && segments[first]!.firstZxid > snapshotZxid + 1n && !startsLaterEpoch(segments[first]!.firstZxid)) {
     throw new RecoveryError(
       `log gap: the snapshot ends at zxid 0x${snapshotZxid.toString(16)} but the oldest log segment ${segments[first]!.name} starts later`,
     );

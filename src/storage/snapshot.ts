@@ -81,10 +81,14 @@ export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOption
   const sessions = [...tree.sessions()];
   let pending = new JuteWriter({ capacityBytes: CHUNK_BYTES + 64 * 1024 });
   const preImages = new JuteWriter();
-  tree.observeChanges((path, node) => {
-    if (node.snapshotMark === mark || node.czxid > zxid) return;
+  // Nodes this snapshot has written; a set of its own, so snapshots can overlap (an ensemble
+  // leader serialising a SNAP while the periodic snapshot runs).
+  const written = new WeakSet<object>();
+  void mark;
+  const stopObserving = tree.observeChanges((path, node) => {
+    if (written.has(node) || node.czxid > zxid) return;
     writeNode(preImages, path, node);
-    node.snapshotMark = mark;
+    written.add(node);
   });
   const name = snapshotName(zxid);
   const tmpPath = join(options.dir, `${name}.tmp`);
@@ -114,9 +118,9 @@ export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOption
     pending.writeInt(sessions.length);
     for (const [id, timeoutMs] of sessions) pending.writeLong(id).writeInt(timeoutMs);
     for (const [path, node] of tree.entries()) {
-      if (node.snapshotMark === mark || node.czxid > zxid) continue;
+      if (written.has(node) || node.czxid > zxid) continue;
       writeNode(pending, path, node);
-      node.snapshotMark = mark;
+      written.add(node);
       if (pending.length >= CHUNK_BYTES) {
         const chunk = pending.toBuffer();
         pending = new JuteWriter({ capacityBytes: CHUNK_BYTES + 64 * 1024 });
@@ -124,7 +128,7 @@ export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOption
         await putFrame(Buffer.from(chunk));
       }
     }
-    tree.observeChanges(null);
+    stopObserving();
     pending.writeRaw(preImages.toBuffer());
     pending.writeBool(false);
     await putFrame(Buffer.from(pending.toBuffer()));
@@ -137,7 +141,7 @@ export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOption
     position += TRAILER_BYTES;
     await file.sync();
   } finally {
-    tree.observeChanges(null);
+    stopObserving();
     await file.close();
   }
   await options.fs.rename(tmpPath, join(options.dir, name));
@@ -229,4 +233,45 @@ export async function listSnapshots(fs: FileSystem, dir: string): Promise<Array<
     .map((name) => ({ name, zxid: parseSnapshotName(name) }))
     .filter((entry): entry is { name: string; zxid: bigint } => entry.zxid !== null)
     .sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
+}
+
+/** Parses verified snapshot bytes (e.g. a SNAP from an ensemble's leader) into a tree. */
+export function parseSnapshotBytes(bytes: Buffer, source: string): LoadedSnapshot {
+  return parseSnapshot(bytes, source);
+}
+
+/**
+ * The tree as of now, as snapshot bytes in memory (for an ensemble's SNAP). Like a snapshot to
+ * disk it is written a chunk at a time, so the event loop keeps serving meanwhile, and it is
+ * exact at the zxid the tree had when this was called.
+ */
+export async function snapshotToBuffer(tree: DataTree, compress: boolean): Promise<Buffer> {
+  const parts: Array<{ position: number; bytes: Buffer }> = [];
+  let result: Buffer | null = null;
+  const file = {
+    write: async (data: Buffer, position: number) => void parts.push({ position, bytes: Buffer.from(data) }),
+    sync: async () => undefined,
+    truncate: async () => undefined,
+    size: async () => parts.reduce((n, p) => Math.max(n, p.position + p.bytes.length), 0),
+    close: async () => undefined,
+  };
+  const memory: FileSystem = {
+    create: async () => file,
+    openExisting: async () => file,
+    readFile: async () => Buffer.alloc(0),
+    list: async () => [],
+    rename: async () => {
+      const size = parts.reduce((n, p) => Math.max(n, p.position + p.bytes.length), 0);
+      result = Buffer.alloc(size);
+      for (const p of parts) p.bytes.copy(result, p.position);
+    },
+    remove: async () => undefined,
+    mkdirp: async () => undefined,
+    syncDir: async () => undefined,
+    sizeOf: async () => 0,
+    truncateFile: async () => undefined,
+  };
+  await writeSnapshot(tree, { fs: memory, dir: '/memory', compress });
+  if (result === null) throw new Error('in-memory snapshot was not completed');
+  return result;
 }

@@ -10,7 +10,7 @@ import { purge } from './purge.js';
 import type { PurgeResult } from './purge.js';
 import { recover } from './recovery.js';
 import type { Recovered, RecoveryLog } from './recovery.js';
-import { listSnapshots, writeSnapshot } from './snapshot.js';
+import { listSnapshots, snapshotName, verifySnapshotBytes, writeSnapshot } from './snapshot.js';
 import { TxnLog } from './txnlog.js';
 
 /** Paddock's files live in a folder of their own, so a ZooKeeper dataDir is never mixed in. */
@@ -110,6 +110,38 @@ export class Storage {
       this.snapshotInFlight = null;
     });
     return this.snapshotInFlight;
+  }
+
+  /** Ensemble TRUNC: drops logged txns after `zxid`. */
+  async truncateAfter(zxid: bigint): Promise<void> {
+    await this.snapshotInFlight;
+    await this.log.truncateAfter(zxid);
+  }
+
+  /**
+   * Ensemble SNAP: stores the leader's snapshot (verified) as our newest and drops the whole
+   * log; the log continues after its zxid.
+   */
+  async installSnapshot(bytes: Buffer): Promise<bigint> {
+    await this.snapshotInFlight;
+    const { zxid } = verifySnapshotBytes(bytes, 'snapshot from the leader');
+    const name = snapshotName(zxid);
+    const tmpPath = join(this.snapDir, `${name}.tmp`);
+    await this.fs.remove(tmpPath);
+    const file = await this.fs.create(tmpPath);
+    try {
+      await file.write(bytes, 0);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    // Older snapshots could be newer than this one's zxid only on a member being truncated.
+    for (const old of await listSnapshots(this.fs, this.snapDir)) if (old.zxid >= zxid) await this.fs.remove(join(this.snapDir, old.name));
+    await this.fs.rename(tmpPath, join(this.snapDir, name));
+    await this.fs.syncDir(this.snapDir);
+    await this.log.resetTo(zxid);
+    this.txnsSinceSnapshot = 0;
+    return zxid;
   }
 
   async hasSnapshot(): Promise<boolean> {

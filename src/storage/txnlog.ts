@@ -134,6 +134,45 @@ export class TxnLog {
     this.position = SEGMENT_HEADER_BYTES;
   }
 
+  /**
+   * Drops every logged txn after `zxid` (a TRUNC from an ensemble's leader): later segments
+   * are removed, the one holding `zxid` is cut after its record, and the next append starts a
+   * new segment. Durable when it resolves. The caller waits for appends in flight first.
+   */
+  async truncateAfter(zxid: bigint): Promise<void> {
+    await this.close();
+    const { fs, dir } = this.options;
+    const segments = await listSegments(fs, dir);
+    for (const segment of segments) if (segment.firstZxid > zxid) await fs.remove(join(dir, segment.name));
+    const keep = segments.filter((segment) => segment.firstZxid <= zxid).at(-1);
+    if (keep !== undefined) {
+      const file = join(dir, keep.name);
+      const bytes = await fs.readFile(file);
+      let offset = SEGMENT_HEADER_BYTES;
+      for (;;) {
+        const record = readRecord(bytes, offset);
+        if (record === null || typeof record === 'string' || record.txn.zxid > zxid) break;
+        offset = record.next;
+      }
+      await fs.truncateFile(file, offset);
+    }
+    await fs.syncDir(dir);
+    this.lastZxid = zxid;
+    this.durableZxid = zxid;
+    this.rollRequested = true;
+  }
+
+  /** Forgets the whole log (a SNAP replaced the state): the next append starts after `zxid`. */
+  async resetTo(zxid: bigint): Promise<void> {
+    await this.close();
+    const { fs, dir } = this.options;
+    for (const segment of await listSegments(fs, dir)) await fs.remove(join(dir, segment.name));
+    await fs.syncDir(dir);
+    this.lastZxid = zxid;
+    this.durableZxid = zxid;
+    this.rollRequested = true;
+  }
+
   async close(): Promise<void> {
     const file = this.file;
     this.file = null;

@@ -118,13 +118,18 @@ export class DataTree {
     setStatsData: (path, data) => {
       const node = this.nodes.get(path);
       if (!node) return;
-      this.changeObserver?.(path, node);
+      this.notifyChange(path, node);
       node.data = data;
     },
     usage: (path) => this.usage(path),
   });
   /** Told about a node just before a txn changes it (copy-on-write snapshots). */
-  private changeObserver: ((path: string, node: ZNode) => void) | null = null;
+  private readonly changeObservers = new Set<(path: string, node: ZNode) => void>();
+
+  private notifyChange(path: string, node: ZNode): void {
+    if (this.changeObservers.size === 0) return;
+    for (const observer of this.changeObservers) observer(path, node);
+  }
 
   constructor() {
     this.nodes.set('/', newNode(EMPTY, OPEN_ACL_UNSAFE, 0n, 0, 0n));
@@ -145,6 +150,27 @@ export class DataTree {
    * Rebuilds a tree from a snapshot's records. Children, ephemerals and counts are derived
    * from the records, so a snapshot cannot contradict itself about them.
    */
+  /**
+   * Takes over `other`'s whole state (an ensemble member installing its leader's snapshot),
+   * so everything that holds this tree sees the new state. `other` must not be used after.
+   */
+  replaceWith(other: DataTree): void {
+    const copy = <K, V>(to: Map<K, V>, from: Map<K, V>): void => {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    };
+    copy(this.nodes, other.nodes);
+    copy(this.ephemeralsBySession, other.ephemeralsBySession);
+    copy(this.sessionTimeouts, other.sessionTimeouts);
+    this.containers.clear();
+    for (const path of other.containers) this.containers.add(path);
+    this.ttlNodes.clear();
+    for (const path of other.ttlNodes) this.ttlNodes.add(path);
+    this.lastZxid = other.lastZxid;
+    this.pendingEvents = [];
+    this.quotas.rebuild(this.nodes.keys());
+  }
+
   static restore(records: Iterable<NodeRecord>, sessions: Iterable<[bigint, number]>, zxid: bigint): DataTree {
     const tree = new DataTree();
     tree.nodes.clear();
@@ -198,8 +224,17 @@ export class DataTree {
     return this.nodes.entries();
   }
 
-  observeChanges(observer: ((path: string, node: ZNode) => void) | null): void {
-    this.changeObserver = observer;
+  /**
+   * Tells `observer` about every node just before a txn changes it, until the returned
+   * function is called (several snapshots may run at once). `null` removes every observer.
+   */
+  observeChanges(observer: ((path: string, node: ZNode) => void) | null): () => void {
+    if (observer === null) {
+      this.changeObservers.clear();
+      return () => undefined;
+    }
+    this.changeObservers.add(observer);
+    return () => void this.changeObservers.delete(observer);
   }
 
   get lastProcessedZxid(): bigint {
@@ -286,7 +321,7 @@ export class DataTree {
     if (!parent) return { err: Err.NoNode };
     if (this.nodes.has(path)) return { err: Err.NodeExists };
     const name = baseName(path);
-    this.changeObserver?.(parentPath, parent);
+    this.notifyChange(parentPath, parent);
     // Snapshots are exact at their zxid, so a replayed create never meets a newer parent.
     parent.cversion = parentCVersion;
     parent.pzxid = txn.zxid;
@@ -312,8 +347,8 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     if (!parent) throw new Error(`tree corrupt: ${path} has no parent`);
-    this.changeObserver?.(path, node);
-    this.changeObserver?.(parentPath, parent);
+    this.notifyChange(path, node);
+    this.notifyChange(parentPath, parent);
     this.nodes.delete(path);
     parent.children.delete(baseName(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
@@ -332,7 +367,7 @@ export class DataTree {
   private setData(txn: Txn, path: string, data: Buffer, version: number): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
-    this.changeObserver?.(path, node);
+    this.notifyChange(path, node);
     this.quotas.dataChanged(path, data.length - node.data.length);
     node.data = data;
     node.version = version;
@@ -345,7 +380,7 @@ export class DataTree {
   private setACL(path: string, acl: ACL[], version: number): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
-    this.changeObserver?.(path, node);
+    this.notifyChange(path, node);
     node.acl = acl;
     node.aversion = version;
     return { err: Err.Ok, path, stat: statOf(node) };

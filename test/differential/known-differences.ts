@@ -21,21 +21,8 @@ export interface KnownDifference {
   explains(op: Op, paddock: string, zookeeper: string): boolean;
 }
 
-/** The JSON value of an `ok …` outcome, or undefined. */
-function okValue(outcome: string): unknown {
-  return outcome.startsWith('ok ') ? (JSON.parse(outcome.slice(3)) as unknown) : undefined;
-}
-
-export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
-  {
-    id: 'addAuth of a credential the session already has does not add it twice',
-    explains: (op, paddock, zookeeper) => {
-      if (op.op !== 'whoAmI') return false;
-      const p = okValue(paddock);
-      return Array.isArray(p) && JSON.stringify([...new Set(p)]) === JSON.stringify(okValue(zookeeper));
-    },
-  },
-];
+/** None left: every outcome difference the suite used to tolerate has been fixed. */
+export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [];
 
 export interface KnownBugAvoidance {
   /** The regression test's title in regressions.test.ts. */

@@ -85,7 +85,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'addAuth of a credential the session already has does not add it twice',
-    { todo: "Paddock bug: a repeated addAuth adds the id again (whoAmI lists it twice); ZooKeeper's ids are a set" },
+    {},
     async () => {
       await pair.expectSame(script(on(0, addAuth('alice:secret')), on(0, addAuth('alice:secret')), on(0, whoAmI())), { strict: true });
     },

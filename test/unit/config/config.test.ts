@@ -530,7 +530,6 @@ void describe('buildConfig: a zoo.cfg with every key QuorumPeerConfig accepts', 
       'jvm.pause.monitor',
       'metricsProvider.className',
       'serverCnxnFactory',
-      'authProvider.1',
       'group.1',
       'weight.1',
     ];
@@ -541,7 +540,10 @@ void describe('buildConfig: a zoo.cfg with every key QuorumPeerConfig accepts', 
       assert.ok(given.has(u) || given.has(u.replace(/^zookeeper\./, '')), `${u} is listed but was not in the file`);
     }
     assert.equal(new Set(config.unused).size, config.unused.length);
-    // Keys Paddock acts on are not listed.
+    // Keys Paddock acts on are not listed: the SASL provider turns SASL on.
+    assert.equal(listed('authProvider.1'), false);
+    assert.deepEqual(config.saslUsers, new Map(), 'SASL is on; without a JAAS file no login can succeed');
+    assert.match(config.warnings.join('\n'), /names no JAAS file/);
     const actedOn = [
       'dataDir',
       'dataLogDir',

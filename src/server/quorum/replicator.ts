@@ -1,0 +1,441 @@
+/**
+ * The ensemble shell around the pure ZAB core: it drives a ZabNode with ticks, messages from
+ * the quorum transport and "durable up to zxid" reports, and performs each Ready in the
+ * core's order — truncate, install snapshot, persist epochs (fsynced), append to the txn log
+ * (persisted() after the fsync), apply commits through the pipeline, send — then advance().
+ *
+ * As the pipeline's Committer it hands the leader's prepared txns to the core (zxids come
+ * from the core). Learners forward writes (REQUEST) and `sync` (SYNC) to the leader.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Txn } from '../../tree/index.js';
+import { DataTree } from '../../tree/index.js';
+import { ZabNode, epochOf, zxidHex } from '../../zab/index.js';
+import type { Ready, RoleChange, ZabMessage, ZabStatus } from '../../zab/index.js';
+import { listSegments, listSnapshots, parseSnapshotBytes, readSnapshot, scanSegment, snapshotToBuffer, SnapshotCorruptError } from '../../storage/index.js';
+import type { Storage } from '../../storage/index.js';
+import type { Logger } from '../log.js';
+import type { Committer } from '../pipeline.js';
+import type { ForwardedRequest, QuorumPayload } from './messages.js';
+import { decodePayload, decodeTouches, encodePayload, encodeTouches } from './messages.js';
+import { QuorumTransport } from './transport.js';
+import type { ServerSpec } from '../config.js';
+
+/** What the replicator needs from its server. */
+export interface ReplicatorHost {
+  readonly tree: DataTree;
+  readonly storage: Storage;
+  readonly log: Logger;
+  /** Applies one committed txn (pipeline, watches, replies). */
+  apply(txn: Txn): void;
+  /** After a batch of commits. */
+  appliedBatch(count: number): void;
+  /** The tree was replaced by a snapshot from the leader. */
+  treeReplaced(): void;
+  roleChanged(change: RoleChange): void;
+  /** Leader: a learner forwarded a client write. */
+  forwardedRequest(request: ForwardedRequest): void;
+  /** Leader: a learner's clients touched these sessions. */
+  sessionsTouched(ids: readonly bigint[]): void;
+  fatal(error: Error): void;
+}
+
+export interface EnsembleState {
+  tree: DataTree;
+  recentLog: Txn[];
+  lastLoggedZxid: bigint;
+}
+
+/**
+ * The state an ensemble member starts from: the newest valid snapshot (only committed txns)
+ * and every logged txn after it, which the core commits once it knows they are committed.
+ */
+export async function loadEnsembleState(storage: Storage, log: Logger): Promise<EnsembleState> {
+  let tree = new DataTree();
+  for (const { name } of (await listSnapshots(storage.fs, storage.snapDir)).reverse()) {
+    try {
+      tree = (await readSnapshot(storage.fs, storage.snapDir, name)).tree;
+      break;
+    } catch (error) {
+      if (!(error instanceof SnapshotCorruptError)) throw error;
+      log.warn({ snapshot: name, reason: error.message }, 'skipping unusable snapshot');
+    }
+  }
+  const from = tree.lastProcessedZxid;
+  const recentLog: Txn[] = [];
+  for (const segment of await listSegments(storage.fs, storage.logDir)) {
+    const scan = await scanSegment(storage.fs, storage.logDir, segment.name);
+    for (const txn of scan.txns) if (txn.zxid > from && txn.zxid > (recentLog.at(-1)?.zxid ?? -1n)) recentLog.push(txn);
+  }
+  return { tree, recentLog, lastLoggedZxid: recentLog.at(-1)?.zxid ?? from };
+}
+
+function readEpochFile(file: string, fallback: number): number {
+  if (!existsSync(file)) return fallback;
+  const value = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${file} does not hold an epoch`);
+  return value;
+}
+
+/** Writes a small file durably: temp file, fsync, rename (ZooKeeper's AtomicFileOutputStream). */
+function writeDurably(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+export interface ReplicatorOptions {
+  myId: number;
+  servers: readonly ServerSpec[];
+  tickTimeMs: number;
+  initLimit: number;
+  syncLimit: number;
+  compressSnapshots: boolean;
+}
+
+export class Replicator implements Committer {
+  readonly zab: ZabNode;
+  private readonly transport: QuorumTransport;
+  private inputs: Array<() => void> = [];
+  private driving = false;
+  /** Between ready() and advance(): no input may reach the core, proposals included. */
+  private busy = false;
+  private stopped = false;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private appendQueue: Txn[] = [];
+  private appending: Promise<void> | null = null;
+  /** Bumped by a truncation or snapshot install: appends from before it are not reported. */
+  private generation = 0;
+  role: RoleChange = { state: 'looking', leader: null, epoch: null, serving: false, reason: 'startup' };
+  /** Messages held back per peer while a SNAP for it is serialised. */
+  private readonly held = new Map<number, Buffer[]>();
+  /** Learner: sessions touched since the last PING to the leader. */
+  readonly touched = new Set<bigint>();
+  private readonly syncWaiters = new Map<number, { zxid: bigint | null; done: () => void }>();
+  private syncCounter = 0;
+  private readonly epochFiles: { accepted: string; current: string };
+
+  constructor(
+    private readonly options: ReplicatorOptions,
+    private readonly host: ReplicatorHost,
+    state: EnsembleState,
+  ) {
+    const me = options.servers.find((s) => s.id === options.myId);
+    if (me === undefined) throw new Error(`myid ${options.myId} has no server.${options.myId} line`);
+    const snapDir = host.storage.snapDir;
+    this.epochFiles = { accepted: join(snapDir, 'acceptedEpoch'), current: join(snapDir, 'currentEpoch') };
+    const lastEpoch = epochOf(state.lastLoggedZxid);
+    const currentEpoch = readEpochFile(this.epochFiles.current, lastEpoch);
+    const acceptedEpoch = readEpochFile(this.epochFiles.accepted, currentEpoch);
+    this.zab = new ZabNode({
+      id: options.myId,
+      voters: options.servers.filter((s) => s.role === 'participant').map((s) => s.id),
+      observers: options.servers.filter((s) => s.role === 'observer').map((s) => s.id),
+      tickLimits: { initLimit: options.initLimit, syncLimit: options.syncLimit },
+      persisted: { acceptedEpoch, currentEpoch, lastLoggedZxid: state.lastLoggedZxid, lastCommittedZxid: state.tree.lastProcessedZxid },
+      recentLog: state.recentLog,
+    });
+    this.transport = new QuorumTransport(
+      options.myId,
+      { host: me.host, port: me.quorumPort },
+      options.servers.filter((s) => s.id !== options.myId).map((s) => ({ id: s.id, host: s.host, port: s.quorumPort })),
+      {
+        onFrame: (peer, frame) => this.onFrame(peer, frame),
+        onDisconnected: (peer) => this.input(() => this.zab.disconnected(peer)),
+      },
+      host.log,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.transport.start();
+    this.tickTimer = setInterval(() => this.input(() => this.zab.tick()), this.options.tickTimeMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    await this.transport.stop();
+    await this.appending?.catch(() => undefined);
+  }
+
+  status(): ZabStatus {
+    return this.zab.status();
+  }
+
+  /** For mntr: the peer state and, on a leader, the learners connected to it. */
+  figures(): { peerState: string; quorumSize: number; followers?: number; syncedFollowers?: number; observers?: number } {
+    const status = this.zab.status();
+    const voters = this.options.servers.filter((s) => s.role === 'participant');
+    const figures = { peerState: `${status.state} - ${status.phase}`, quorumSize: Math.floor(voters.length / 2) + 1 };
+    if (status.state !== 'leading') return figures;
+    const connected = this.options.servers.filter((s) => s.id !== this.options.myId && this.transport.isConnected(s.id));
+    return {
+      ...figures,
+      followers: connected.length,
+      syncedFollowers: connected.filter((s) => s.role === 'participant').length,
+      observers: connected.filter((s) => s.role === 'observer').length,
+    };
+  }
+
+  get isLeader(): boolean {
+    return this.role.state === 'leading';
+  }
+
+  get serving(): boolean {
+    return this.role.serving;
+  }
+
+  // ---- Committer (leader) ----
+
+  nextZxid(): bigint | null {
+    if (this.busy || this.stopped || !this.role.serving || this.role.state !== 'leading') return null;
+    return this.zab.nextZxid();
+  }
+
+  propose(txn: Txn): void {
+    const proposed = this.zab.propose({ sessionId: txn.sessionId, cxid: txn.cxid, timeMs: txn.timeMs, body: txn.body });
+    if (proposed === null || proposed.zxid !== txn.zxid) {
+      this.host.fatal(new Error(`proposal ${zxidHex(txn.zxid)} was given ${proposed === null ? 'no zxid' : zxidHex(proposed.zxid)} by the core`));
+      return;
+    }
+    this.kick();
+  }
+
+  // ---- learner requests to the leader ----
+
+  /** Sends a client write to the leader; false when there is none to send it to. */
+  forward(request: ForwardedRequest): boolean {
+    const leader = this.role.leader;
+    if (!this.role.serving || leader === null || leader === this.options.myId || !this.transport.isConnected(leader)) return false;
+    this.sendPayload(leader, { kind: 'request', request });
+    return true;
+  }
+
+  /** Learner `sync`: `done` runs once this member has applied all the leader had committed. */
+  sync(done: () => void): boolean {
+    const leader = this.role.leader;
+    if (!this.role.serving || leader === null || !this.transport.isConnected(leader)) return false;
+    const id = (this.syncCounter = (this.syncCounter + 1) | 0);
+    this.syncWaiters.set(id, { zxid: null, done });
+    this.sendPayload(leader, { kind: 'sync', id });
+    return true;
+  }
+
+  private settleSyncs(): void {
+    const applied = this.host.tree.lastProcessedZxid;
+    for (const [id, waiter] of this.syncWaiters) {
+      if (waiter.zxid !== null && waiter.zxid <= applied) {
+        this.syncWaiters.delete(id);
+        waiter.done();
+      }
+    }
+  }
+
+  // ---- inputs ----
+
+  private onFrame(peer: number, frame: Buffer): void {
+    let payload: QuorumPayload;
+    try {
+      payload = decodePayload(frame);
+    } catch (error) {
+      this.host.log.warn({ peer, err: (error as Error).message }, 'undecodable quorum message dropped');
+      return;
+    }
+    switch (payload.kind) {
+      case 'zab': {
+        const message = payload.message;
+        if (message.type === 'ping' && message.payload !== null && this.isLeader) {
+          try {
+            this.host.sessionsTouched(decodeTouches(message.payload));
+          } catch {
+            this.host.log.warn({ peer }, 'bad session touches in a PING');
+          }
+        }
+        this.input(() => this.zab.step(peer, message));
+        return;
+      }
+      case 'request':
+        if (this.isLeader && this.role.serving) this.host.forwardedRequest(payload.request);
+        return;
+      case 'sync':
+        // Everything committed here goes out before this answer on the same FIFO connection.
+        if (this.isLeader) {
+          const id = payload.id;
+          this.input(() => this.sendPayload(peer, { kind: 'syncDone', id, zxid: this.zab.status().committedZxid }));
+        }
+        return;
+      case 'syncDone': {
+        const waiter = this.syncWaiters.get(payload.id);
+        if (waiter !== undefined) waiter.zxid = payload.zxid;
+        this.settleSyncs();
+        return;
+      }
+    }
+  }
+
+  private input(fn: () => void): void {
+    if (this.stopped) return;
+    this.inputs.push(fn);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.driving || this.stopped) return;
+    this.driving = true;
+    setImmediate(() => void this.drive());
+  }
+
+  private async drive(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const batch = this.inputs;
+        this.inputs = [];
+        for (const fn of batch) fn();
+        if (!this.zab.hasReady()) {
+          if (this.inputs.length === 0) break;
+          continue;
+        }
+        const ready = this.zab.ready();
+        this.busy = true;
+        await this.perform(ready);
+        this.zab.advance();
+        this.busy = false;
+      }
+    } catch (error) {
+      this.stopped = true;
+      this.host.fatal(error as Error);
+    } finally {
+      this.busy = false;
+      this.driving = false;
+    }
+    if (this.inputs.length > 0 || (!this.stopped && this.zab.hasReady())) this.kick();
+  }
+
+  private async perform(ready: Ready): Promise<void> {
+    const host = this.host;
+    if (ready.truncateTo !== null) {
+      await this.appendsIdle();
+      this.generation++;
+      host.log.warn({ zxid: zxidHex(ready.truncateTo) }, 'truncating the transaction log as the leader asked (TRUNC)');
+      await host.storage.truncateAfter(ready.truncateTo);
+    }
+    if (ready.installSnapshot !== null) await this.installSnapshot(ready.installSnapshot.zxid, ready.installSnapshot.snapshot);
+    if (ready.persistEpochs !== null) {
+      const { acceptedEpoch, currentEpoch } = ready.persistEpochs;
+      if (acceptedEpoch !== undefined) writeDurably(this.epochFiles.accepted, String(acceptedEpoch));
+      if (currentEpoch !== undefined) writeDurably(this.epochFiles.current, String(currentEpoch));
+    }
+    if (ready.persist.length > 0) {
+      this.appendQueue.push(...ready.persist);
+      if (this.appending === null) this.appending = this.appendLoop();
+    }
+    if (ready.commit.length > 0) {
+      for (const txn of ready.commit) host.apply(txn);
+      host.appliedBatch(ready.commit.length);
+      this.settleSyncs();
+    }
+    for (const change of ready.roleChanges) {
+      this.role = change;
+      host.log.info({ ...change }, 'ensemble role');
+      if (!change.serving) this.failSyncs();
+      host.roleChanged(change);
+    }
+    for (const out of ready.send) this.sendMessage(out.to, out.message);
+  }
+
+  private failSyncs(): void {
+    this.syncWaiters.clear();
+  }
+
+  private async installSnapshot(zxid: bigint, bytes: Buffer | null): Promise<void> {
+    if (bytes === null) throw new Error(`SNAP at ${zxidHex(zxid)} without a snapshot`);
+    await this.appendsIdle();
+    this.generation++;
+    const stored = await this.host.storage.installSnapshot(bytes);
+    if (stored !== zxid) throw new Error(`SNAP says ${zxidHex(zxid)} but its snapshot is at ${zxidHex(stored)}`);
+    this.host.tree.replaceWith(parseSnapshotBytes(bytes, 'snapshot from the leader').tree);
+    this.host.treeReplaced();
+    this.host.log.info({ zxid: zxidHex(zxid), sizeBytes: bytes.length }, 'installed the leader\'s snapshot (SNAP)');
+    this.input(() => this.zab.snapshotInstalled(zxid));
+  }
+
+  private async appendsIdle(): Promise<void> {
+    while (this.appending !== null) await this.appending;
+  }
+
+  /** One append (one fsync) at a time; txns that arrive meanwhile share the next one. */
+  private async appendLoop(): Promise<void> {
+    try {
+      while (this.appendQueue.length > 0) {
+        const batch = this.appendQueue;
+        this.appendQueue = [];
+        const generation = this.generation;
+        await this.host.storage.append(batch);
+        const last = batch[batch.length - 1]!.zxid;
+        this.input(() => {
+          if (generation === this.generation) this.zab.persisted(last);
+        });
+      }
+    } catch (error) {
+      this.stopped = true;
+      this.host.fatal(error as Error);
+    } finally {
+      this.appending = null;
+    }
+  }
+
+  // ---- output ----
+
+  private sendPayload(peer: number, payload: QuorumPayload): void {
+    const bytes = encodePayload(payload);
+    const held = this.held.get(peer);
+    if (held !== undefined) held.push(bytes);
+    else this.transport.send(peer, bytes);
+  }
+
+  private sendMessage(peer: number, message: ZabMessage): void {
+    if (message.type === 'snap' && message.snapshot === null) return this.sendSnapshot(peer, message);
+    if (message.type === 'ping' && !this.isLeader) {
+      const touched = encodeTouches(this.touched);
+      this.touched.clear();
+      return this.sendPayload(peer, { kind: 'zab', message: { ...message, payload: touched } });
+    }
+    this.sendPayload(peer, { kind: 'zab', message });
+  }
+
+  /** Serialises the tree (exact at the message's zxid now) a chunk at a time; later messages to that peer wait. */
+  private sendSnapshot(peer: number, message: Extract<ZabMessage, { type: 'snap' }>): void {
+    const tree = this.host.tree;
+    if (tree.lastProcessedZxid !== message.zxid) {
+      throw new Error(`SNAP for ${zxidHex(message.zxid)} but the tree is at ${zxidHex(tree.lastProcessedZxid)}`);
+    }
+    const held: Buffer[] = [];
+    const previous = this.held.get(peer);
+    this.held.set(peer, held);
+    const started = Date.now();
+    snapshotToBuffer(tree, this.options.compressSnapshots).then(
+      (snapshot) => {
+        if (this.held.get(peer) !== held) return;
+        this.held.delete(peer);
+        if (previous !== undefined) for (const bytes of previous) this.transport.send(peer, bytes);
+        this.transport.send(peer, encodePayload({ kind: 'zab', message: { ...message, snapshot } }));
+        for (const bytes of held) this.transport.send(peer, bytes);
+        this.host.log.info({ peer, zxid: zxidHex(message.zxid), sizeBytes: snapshot.length, ms: Date.now() - started }, 'sent a snapshot (SNAP)');
+      },
+      (error: Error) => {
+        this.host.log.error({ peer, err: error.message }, 'could not serialise a snapshot for a learner');
+        this.held.delete(peer);
+        this.input(() => this.zab.disconnected(peer));
+      },
+    );
+  }
+}

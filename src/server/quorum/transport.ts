@@ -1,0 +1,174 @@
+/**
+ * Quorum TCP between the members of an ensemble: one connection per pair of members, dialled
+ * by the member with the higher id (ZooKeeper: the higher id keeps the connection). Frames are
+ * a 4-byte big-endian length and a payload; the first frame on a dialled connection is the
+ * dialler's id. Messages to a member without a live connection are dropped: the ZAB core
+ * tolerates loss (it notices and retries or re-elects).
+ */
+import { createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { Logger } from '../log.js';
+
+/** A snapshot can be large; anything bigger than this is a broken or hostile peer. */
+export const MAX_QUORUM_FRAME_BYTES = 1024 * 1024 * 1024;
+const REDIAL_MS = 200;
+
+export interface PeerAddress {
+  id: number;
+  host: string;
+  port: number;
+}
+
+export interface TransportHandler {
+  onFrame(peer: number, frame: Buffer): void;
+  onDisconnected(peer: number): void;
+}
+
+class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  push(chunk: Buffer, out: (frame: Buffer) => void): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.buffered < 4) return;
+      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+      const head = this.chunks[0]!;
+      const length = head.readUInt32BE(0);
+      if (length > MAX_QUORUM_FRAME_BYTES) throw new Error(`quorum frame of ${length} bytes exceeds the limit`);
+      if (this.buffered < 4 + length) return;
+      const frame = head.subarray(4, 4 + length);
+      const rest = head.subarray(4 + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      out(frame);
+    }
+  }
+}
+
+function frameOf(payload: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(payload.length, 0);
+  return Buffer.concat([head, payload]);
+}
+
+export class QuorumTransport {
+  private server: Server | null = null;
+  private readonly sockets = new Map<number, Socket>();
+  private readonly dialTimers = new Map<number, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly myId: number,
+    private readonly listen: { host: string; port: number },
+    private readonly peers: readonly PeerAddress[],
+    private readonly handler: TransportHandler,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.listen.port, host: this.listen.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.log.error({ err: error.message }, 'quorum port error'));
+    for (const peer of this.peers) if (peer.id < this.myId) this.dial(peer);
+  }
+
+  isConnected(peer: number): boolean {
+    return this.sockets.has(peer);
+  }
+
+  send(peer: number, payload: Buffer): void {
+    const socket = this.sockets.get(peer);
+    if (socket === undefined || socket.destroyed) return;
+    socket.write(frameOf(payload));
+  }
+
+  private dial(peer: PeerAddress): void {
+    if (this.stopped) return;
+    this.dialTimers.delete(peer.id);
+    const socket = connect({ host: peer.host, port: peer.port, noDelay: true });
+    let opened = false;
+    socket.once('connect', () => {
+      opened = true;
+      const hello = Buffer.alloc(8);
+      hello.writeBigInt64BE(BigInt(this.myId), 0);
+      socket.write(frameOf(hello));
+      this.attach(peer.id, socket);
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      if (!opened) this.scheduleDial(peer);
+    });
+  }
+
+  private scheduleDial(peer: PeerAddress): void {
+    if (this.stopped || this.dialTimers.has(peer.id)) return;
+    this.dialTimers.set(peer.id, setTimeout(() => this.dial(peer), REDIAL_MS));
+  }
+
+  private accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const reader = new FrameReader();
+    let peerId: number | null = null;
+    const onData = (chunk: Buffer): void => {
+      try {
+        reader.push(chunk, (frame) => {
+          if (peerId !== null) return this.handler.onFrame(peerId, frame);
+          const id = frame.length === 8 ? Number(frame.readBigInt64BE(0)) : -1;
+          if (!this.peers.some((p) => p.id === id) || id <= this.myId) throw new Error(`unexpected hello from member ${id}`);
+          peerId = id;
+          socket.off('data', onData);
+          this.attach(id, socket, reader);
+        });
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message }, 'bad quorum connection; closing it');
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+  }
+
+  private attach(peer: number, socket: Socket, reader = new FrameReader()): void {
+    const previous = this.sockets.get(peer);
+    this.sockets.set(peer, socket);
+    if (previous !== undefined) previous.destroy();
+    this.log.info({ peer }, 'quorum connection up');
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk, (frame) => this.handler.onFrame(peer, frame));
+      } catch (error) {
+        this.log.warn({ peer, err: (error as Error).message }, 'bad quorum frame; closing the connection');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      if (this.sockets.get(peer) !== socket) return;
+      this.sockets.delete(peer);
+      this.log.info({ peer }, 'quorum connection lost');
+      this.handler.onDisconnected(peer);
+      const address = this.peers.find((p) => p.id === peer);
+      if (address !== undefined && peer < this.myId) this.scheduleDial(address);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.dialTimers.values()) clearTimeout(timer);
+    this.dialTimers.clear();
+    for (const socket of this.sockets.values()) socket.destroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
