@@ -33,7 +33,15 @@ interface QueuedRequest {
 
 export class ClientSession {
   readonly queue: QueuedRequest[] = [];
-  readonly authIds: Id[] = [];
+  /**
+   * The session's ids, replaced (never changed in place) by auth: a request keeps the ids of
+   * its arrival, as in ZooKeeper, even when an auth packet overtakes it.
+   */
+  authIds: readonly Id[] = [];
+
+  addAuthId(id: Id): void {
+    if (!this.authIds.some((known) => known.scheme === id.scheme && known.id === id.id)) this.authIds = [...this.authIds, id];
+  }
   sink: ReplySink | null = null;
   /** The cxid its txns carry: 0 for local sessions; a forwarded request's on the leader. */
   cxid = 0;

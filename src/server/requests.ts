@@ -37,7 +37,7 @@ import {
   StatResponseCodec,
   WhoAmIResponseCodec,
 } from '../jute/index.js';
-import type { ACL, Codec, MultiOp, MultiResult, SetWatches2 } from '../jute/index.js';
+import type { ACL, Codec, Id, MultiOp, MultiResult, SetWatches2 } from '../jute/index.js';
 import { permits } from '../acl/index.js';
 import { statOf } from '../tree/index.js';
 import type { ApplyResult, Txn, TxnBody } from '../tree/index.js';
@@ -166,16 +166,19 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
     case OpCode.checkWatches:
     case OpCode.removeWatches:
     case OpCode.setWatches:
-    case OpCode.setWatches2:
+    case OpCode.setWatches2: {
+      // The ids of the request's arrival, not of its execution (an auth may overtake it).
+      const authIds = session.authIds;
       read(() => {
         try {
-          return executeRead(ctx, xid, type, body);
+          return executeRead(ctx, xid, type, body, authIds);
         } catch (error) {
           if (error instanceof JuteDecodeError) return replyFrame(xid, lastZxid(), Err.MarshallingError);
           throw error;
         }
       });
       return 'ok';
+    }
     default:
       read(() => replyFrame(xid, lastZxid(), Err.Unimplemented));
       // An op ZooKeeper does not know at all ends the connection after the reply, as there.
@@ -183,12 +186,12 @@ export function handleRequest(ctx: RequestContext, xid: number, type: number, bo
   }
 }
 
-function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffer): Buffer {
+function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffer, authIds: readonly Id[]): Buffer {
   const tree = ctx.pipeline.tree;
   const watches = ctx.pipeline.watches;
   const zxid = tree.lastProcessedZxid;
   const denied = (acl: readonly ACL[], perm: number) =>
-    !ctx.pipeline.settings.skipAcl && !permits(acl, perm, ctx.session.authIds);
+    !ctx.pipeline.settings.skipAcl && !permits(acl, perm, authIds);
   switch (type) {
     case OpCode.exists: {
       const request = decodeBody(PathWatchRequestCodec, body);
@@ -247,7 +250,7 @@ function executeRead(ctx: RequestContext, xid: number, type: number, body: Buffe
     case OpCode.whoAmI: {
       // The digest provider names the user without the hash (DigestAuthenticationProvider.getUserName).
       const user = (id: { scheme: string; id: string }) => (id.scheme === 'digest' ? id.id.split(':', 1)[0]! : id.id);
-      const clientInfo = ctx.session.authIds.map((id) => ({ authScheme: id.scheme, user: user(id) }));
+      const clientInfo = authIds.map((id) => ({ authScheme: id.scheme, user: user(id) }));
       return replyFrame(xid, zxid, 0, WhoAmIResponseCodec, { clientInfo });
     }
     case OpCode.multiRead: {

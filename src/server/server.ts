@@ -256,7 +256,7 @@ export class PaddockServer implements ConnectionHandler {
   /** Leader: a write a learner forwarded, prepared with the session's auth ids from there. */
   private forwardedRequest(request: ForwardedRequest): void {
     const session = new ClientSession(request.sessionId);
-    session.authIds.push(...request.authIds);
+    for (const id of request.authIds) session.addAuthId(id);
     session.cxid = request.cxid;
     if (request.type === OpCode.createSession) {
       const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.config.minSessionTimeoutMs;
@@ -477,7 +477,7 @@ export class PaddockServer implements ConnectionHandler {
   private attach(connection: Connection, sessionId: bigint): ClientSession {
     const session = new ClientSession(sessionId);
     session.sink = connection;
-    session.authIds.push({ scheme: 'ip', id: connection.remoteAddress });
+    session.addAuthId({ scheme: 'ip', id: connection.remoteAddress });
     connection.session = session;
     this.connectionBySession.set(sessionId, connection);
     return session;
@@ -489,11 +489,8 @@ export class PaddockServer implements ConnectionHandler {
     if (packet.scheme === 'digest') {
       const id = digestId(packet.auth.toString('utf8'));
       // The session's ids are a set, as ZooKeeper's authInfo: a repeated addAuth adds nothing.
-      const add = (scheme: string, value: string) => {
-        if (!session.authIds.some((known) => known.scheme === scheme && known.id === value)) session.authIds.push({ scheme, id: value });
-      };
-      if (this.config.superDigest !== undefined && id === this.config.superDigest) add('super', '');
-      add('digest', id);
+      if (this.config.superDigest !== undefined && id === this.config.superDigest) session.addAuthId({ scheme: 'super', id: '' });
+      session.addAuthId({ scheme: 'digest', id });
       connection.send(replyFrame(Xid.auth, 0n, 0));
       return;
     }
@@ -523,7 +520,7 @@ export class PaddockServer implements ConnectionHandler {
       const sasl = (connection.sasl ??= new DigestMd5Server(users));
       const token = sasl.evaluate(SaslTokenCodec.read(new JuteReader(body)).token);
       if (sasl.complete && sasl.user !== null) {
-        session.authIds.push({ scheme: 'sasl', id: sasl.user });
+        session.addAuthId({ scheme: 'sasl', id: sasl.user });
         this.log.info({ session: session.id.toString(16), user: sasl.user }, 'SASL authenticated');
       }
       connection.send(replyFrame(xid, 0n, 0, SaslTokenCodec, { token }));

@@ -65,19 +65,19 @@ void describe('differential harness', () => {
     );
   });
 
-  void test('the known-bug rewrites of generated scripts leave no addAuth behind a pipelined op, no watch beside a hidden node', () => {
+  void test('the known-bug rewrite of generated scripts leaves no watch beside a hidden node', () => {
     const ops = (s: Script): Op[] => s.steps.flatMap((step) => step.ops);
     const rewrite = (s: Script, coin: boolean): Script => KNOWN_BUG_AVOIDANCE.reduce((current, bug) => bug.rewrite(current, coin), s);
     fc.assert(
       fc.property(scriptArbitrary({ ttl: true }), fc.boolean(), (generated, coin) => {
         const result = rewrite(generated, coin);
-        for (const step of result.steps) assert.ok(step.ops.every((op, index) => index === 0 || op.op !== 'addAuth'));
         const watches = ops(result).some((op) => op.op === 'addWatch' || ('watch' in op && op.watch));
         const hidden = ops(result).some((op) => (op.op === 'create' || op.op === 'setACL') && ['noRead', 'none', 'creator', 'creatorNamed', 'alice', 'bob', 'ipOther'].includes(op.acl as string));
         assert.ok(!(watches && hidden), showScript(result));
       }),
       { seed: 1, numRuns: 300 },
     );
-    assert.deepEqual(rewrite(script(on(0, create('a'), addAuth('alice:secret'))), false).steps[0]?.ops.length, 1);
+    // A pipelined addAuth is generated as it is now: each request keeps the ids of its arrival.
+    assert.deepEqual(rewrite(script(on(0, create('a'), addAuth('alice:secret'))), false).steps[0]?.ops.length, 2);
   });
 });

@@ -71,14 +71,6 @@ function mapAcls(script: Script, replace: (acl: AclRef) => AclRef): Script {
 
 export const KNOWN_BUG_AVOIDANCE: readonly KnownBugAvoidance[] = [
   {
-    id: 'addAuth does not apply to requests the session sent before it',
-    // An addAuth only opens a pipelined step: nothing of the session is still waiting then.
-    rewrite: (script) => ({
-      ...script,
-      steps: script.steps.map((step) => ({ ...step, ops: step.ops.filter((op, index) => index === 0 || op.op !== 'addAuth') })),
-    }),
-  },
-  {
     id: 'watch events are delivered only to sessions that may read the node',
     // A script keeps either its watches (and gets ACLs every session may read) or its ACLs that
     // deny READ to some session (and loses its watches), as the coin says.

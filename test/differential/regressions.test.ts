@@ -93,7 +93,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'addAuth does not apply to requests the session sent before it',
-    { todo: 'Paddock bug: an auth packet takes effect at once, also for earlier requests still queued behind a write; ZooKeeper gives each request the ids of its arrival' },
+    {},
     async () => {
       await pair.expectSame(
         script(
