@@ -5,10 +5,12 @@
  * server buffer without bound.
  */
 import type { Socket } from 'node:net';
-import { EventType, KeeperState, ReplyHeaderCodec, WatcherEventCodec, JuteWriter, Xid } from '../jute/index.js';
+import { EventType, KeeperState, Perm, ReplyHeaderCodec, WatcherEventCodec, JuteWriter, Xid } from '../jute/index.js';
+import type { ACL } from '../jute/index.js';
 import { FrameDecoder, FrameError } from '../proto/index.js';
 import type { Watcher } from '../watch/index.js';
 import type { DigestMd5Server } from '../acl/index.js';
+import { permits } from '../acl/index.js';
 import type { ClientSession, ReplySink } from './pipeline.js';
 
 export interface ConnectionHandler {
@@ -129,6 +131,11 @@ export class Connection implements Watcher, ReplySink {
       this.readingPausedForDrain = false;
       this.socket.resume();
     }
+  }
+
+  /** Watcher: events about a node reach only a session that may read it. */
+  mayRead(acl: readonly ACL[]): boolean {
+    return permits(acl, Perm.READ, this.session?.authIds ?? []);
   }
 
   /** Watcher: a triggered watch becomes a notification frame (xid -1). */

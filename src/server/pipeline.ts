@@ -242,7 +242,7 @@ export class Pipeline {
   commit(txn: Txn): void {
     const { result, events } = this.tree.apply(txn);
     this.preparer.committed(txn.zxid);
-    for (const event of events) this.watches.trigger(event.type, event.path);
+    for (const event of events) this.watches.trigger(event.type, event.path, this.settings.skipAcl ? undefined : event.acl);
     let flight = this.inFlight.get(txn.zxid);
     this.inFlight.delete(txn.zxid);
     if (flight === undefined && this.forwarded.size > 0) {

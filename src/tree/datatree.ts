@@ -47,6 +47,8 @@ export interface NodeRecord {
 export interface TreeEvent {
   type: EventType;
   path: string;
+  /** The ACL of the node at `path` when the event happened: who may hear of it. */
+  acl: readonly ACL[];
 }
 
 /** What one applied txn did: its error code (0 = Ok), the node it touched, the events. */
@@ -335,8 +337,8 @@ export class DataTree {
       owned.add(path);
     }
     this.quotas.created(path, data.length);
-    this.pendingEvents.push({ type: EventType.NodeCreated, path });
-    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
+    this.pendingEvents.push({ type: EventType.NodeCreated, path, acl });
+    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
     return { err: Err.Ok, path, stat: statOf(node) };
   }
 
@@ -359,8 +361,8 @@ export class DataTree {
       if (owned?.size === 0) this.ephemeralsBySession.delete(node.ephemeralOwner);
     }
     this.quotas.deleted(path, node.data.length);
-    this.pendingEvents.push({ type: EventType.NodeDeleted, path });
-    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath });
+    this.pendingEvents.push({ type: EventType.NodeDeleted, path, acl: node.acl });
+    this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
     return { err: Err.Ok, path };
   }
 
@@ -373,7 +375,7 @@ export class DataTree {
     node.version = version;
     node.mzxid = txn.zxid;
     node.mtimeMs = txn.timeMs;
-    this.pendingEvents.push({ type: EventType.NodeDataChanged, path });
+    this.pendingEvents.push({ type: EventType.NodeDataChanged, path, acl: node.acl });
     return { err: Err.Ok, path, stat: statOf(node) };
   }
 

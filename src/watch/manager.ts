@@ -6,11 +6,17 @@
  * 3.9, one watcher may hold several modes on one path.
  */
 import { EventType, WatcherType } from '../jute/index.js';
+import type { ACL } from '../jute/index.js';
 import { parentOf } from '../tree/paths.js';
 
 /** Whoever gets the events: in the server, a connection's session. */
 export interface Watcher {
   deliver(type: EventType, path: string): void;
+  /**
+   * Whether this watcher may hear of a change to a node with this ACL (READ on it). Without
+   * it every event is delivered. ZooKeeper's fix of CVE-2024-23944 filters events so.
+   */
+  mayRead?(acl: readonly ACL[]): boolean;
 }
 
 export const WatchMode = { standard: 1, persistent: 2, recursive: 4 } as const;
@@ -177,7 +183,7 @@ export class WatchManager {
    * Fires the watches an event triggers. A watcher hears each event once, even when it holds
    * several watches that it reaches (a data and a child watch on a deleted node, say).
    */
-  trigger(type: EventType, path: string): number {
+  trigger(type: EventType, path: string, acl?: readonly ACL[]): number {
     const fired = new Set<Watcher>();
     switch (type) {
       case EventType.NodeCreated:
@@ -194,7 +200,8 @@ export class WatchManager {
       default:
         return 0;
     }
-    for (const watcher of fired) watcher.deliver(type, path);
+    // The watches are used up either way; only those who may read the node hear of it.
+    for (const watcher of fired) if (!acl || !watcher.mayRead || watcher.mayRead(acl)) watcher.deliver(type, path);
     return fired.size;
   }
 

@@ -109,7 +109,7 @@ void describe('differential: Paddock bugs (regressions, todo until fixed)', { sk
 
   regression(
     'watch events are delivered only to sessions that may read the node',
-    { todo: 'Paddock bug: watch events ignore the node ACL; ZooKeeper (CVE-2024-23944 fix, in Debian 3.8.0-11+deb12u2, 3.8.4, 3.9.2) delivers an event only to sessions with READ on the node (on the parent for NodeChildrenChanged)' },
+    {},
     async () => {
       await pair.expectSame(
         script(
