@@ -10,6 +10,7 @@ import { baseName, childPath, parentOf } from './paths.js';
 import type { Txn, TxnBody } from './txn.js';
 import { ownerKind } from './ephemeral.js';
 import { QuotaTracker } from './quota.js';
+import { AclCache } from './acl-cache.js';
 
 export interface ZNode {
   data: Buffer;
@@ -115,6 +116,8 @@ export class DataTree {
   private lastZxid = 0n;
   /** Events of the txn being applied; handed out with the result. */
   private pendingEvents: TreeEvent[] = [];
+  /** Nodes with equal ACLs share one array (taken over with the nodes by replaceWith). */
+  acls = new AclCache();
   readonly quotas = new QuotaTracker({
     dataOf: (path) => this.nodes.get(path)?.data,
     setStatsData: (path, data) => {
@@ -144,7 +147,7 @@ export class DataTree {
   }
 
   private addSystemNode(path: string, acl: ACL[]): void {
-    this.nodes.set(path, newNode(EMPTY, acl, 0n, 0, 0n));
+    this.nodes.set(path, newNode(EMPTY, this.acls.intern(acl), 0n, 0, 0n));
     this.nodes.get(parentOf(path))!.children.add(baseName(path));
   }
 
@@ -162,6 +165,7 @@ export class DataTree {
       for (const [k, v] of from) to.set(k, v);
     };
     copy(this.nodes, other.nodes);
+    this.acls = other.acls;
     copy(this.ephemeralsBySession, other.ephemeralsBySession);
     copy(this.sessionTimeouts, other.sessionTimeouts);
     this.containers.clear();
@@ -175,9 +179,10 @@ export class DataTree {
 
   static restore(records: Iterable<NodeRecord>, sessions: Iterable<[bigint, number]>, zxid: bigint): DataTree {
     const tree = new DataTree();
+    for (const node of tree.nodes.values()) tree.acls.release(node.acl);
     tree.nodes.clear();
     for (const record of records) {
-      const node = newNode(record.data, record.acl, record.czxid, record.ctimeMs, record.ephemeralOwner);
+      const node = newNode(record.data, tree.acls.intern(record.acl), record.czxid, record.ctimeMs, record.ephemeralOwner);
       node.mzxid = record.mzxid;
       node.pzxid = record.pzxid;
       node.mtimeMs = record.mtimeMs;
@@ -328,7 +333,7 @@ export class DataTree {
     parent.cversion = parentCVersion;
     parent.pzxid = txn.zxid;
     parent.children.add(name);
-    const node = newNode(data, acl, txn.zxid, txn.timeMs, ephemeralOwner);
+    const node = newNode(data, this.acls.intern(acl), txn.zxid, txn.timeMs, ephemeralOwner);
     this.nodes.set(path, node);
     this.trackKind(path, ephemeralOwner, true);
     if (ownerKind(ephemeralOwner) === 'ephemeral') {
@@ -337,7 +342,7 @@ export class DataTree {
       owned.add(path);
     }
     this.quotas.created(path, data.length);
-    this.pendingEvents.push({ type: EventType.NodeCreated, path, acl });
+    this.pendingEvents.push({ type: EventType.NodeCreated, path, acl: node.acl });
     this.pendingEvents.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: parent.acl });
     return { err: Err.Ok, path, stat: statOf(node) };
   }
@@ -352,6 +357,7 @@ export class DataTree {
     this.notifyChange(path, node);
     this.notifyChange(parentPath, parent);
     this.nodes.delete(path);
+    this.acls.release(node.acl);
     parent.children.delete(baseName(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.trackKind(path, node.ephemeralOwner, false);
@@ -383,7 +389,8 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) return { err: Err.NoNode };
     this.notifyChange(path, node);
-    node.acl = acl;
+    this.acls.release(node.acl);
+    node.acl = this.acls.intern(acl);
     node.aversion = version;
     return { err: Err.Ok, path, stat: statOf(node) };
   }

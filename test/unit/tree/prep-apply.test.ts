@@ -271,3 +271,21 @@ describe('a fresh tree', () => {
     assert.equal(h.stat('/').cversion, 0, 'one create, two children: 2 * 1 - 2');
   });
 });
+
+describe('the ACL table', () => {
+  test('nodes with equal ACLs share one array, counted; a changed ACL takes its own entry', () => {
+    const h = new Harness();
+    const before = h.tree.acls.size;
+    h.create('/a');
+    h.create('/b');
+    assert.equal(h.tree.get('/a')!.acl, h.tree.get('/b')!.acl, 'one shared array');
+    assert.equal(h.tree.acls.size, before);
+    h.run((p, ctx) => p.setACL(ctx, { path: '/a', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: -1 }));
+    assert.equal(h.tree.acls.size, before, 'READ-only world is already used by /zookeeper/config');
+    h.run((p, ctx) => p.setACL(ctx, { path: '/b', acl: [{ perms: 3, id: { scheme: 'world', id: 'anyone' } }], version: -1 }));
+    assert.equal(h.tree.acls.size, before + 1);
+    h.delete('/b');
+    assert.equal(h.tree.acls.size, before, 'an ACL no node uses any more leaves the table');
+    assert.throws(() => (h.tree.get('/a')!.acl as { perms: number }[]).push({ perms: 1 }), 'shared arrays cannot be changed');
+  });
+});
