@@ -51,6 +51,9 @@ const EMPTY = Buffer.alloc(0);
 
 export class Preparer {
   private readonly changes = new Map<string, ChangeRecord>();
+  /** Every record made, in zxid order, so that a commit finds its records without a scan. */
+  private order: Array<{ zxid: bigint; path: string }> = [];
+  private orderHead = 0;
   /** While a multi is prepared: what each touched path held before, to roll back. */
   private journal: Map<string, ChangeRecord | undefined> | null = null;
 
@@ -88,6 +91,7 @@ export class Preparer {
   private remember(path: string, zxid: bigint, node: NodeRecord | null): void {
     if (this.journal && !this.journal.has(path)) this.journal.set(path, this.changes.get(path));
     this.changes.set(path, { zxid, node });
+    this.order.push({ zxid, path });
   }
 
   private checkAcl(acl: readonly ACL[], perm: number, ctx: PrepContext): void {
@@ -96,12 +100,23 @@ export class Preparer {
 
   /** Called once a txn is applied: its change records now live in the tree. */
   committed(zxid: bigint): void {
-    for (const [path, change] of this.changes) if (change.zxid <= zxid) this.changes.delete(path);
+    // Records were made in zxid order, so those now in the tree are at the front of the queue.
+    // A record a later write (or a multi's rollback) replaced has another zxid: it stays.
+    while (this.orderHead < this.order.length && this.order[this.orderHead]!.zxid <= zxid) {
+      const { zxid: recorded, path } = this.order[this.orderHead++]!;
+      if (this.changes.get(path)?.zxid === recorded) this.changes.delete(path);
+    }
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
   }
 
   /** Forgets every record, e.g. when a new leader starts preparing from its own tree. */
   reset(): void {
     this.changes.clear();
+    this.order = [];
+    this.orderHead = 0;
   }
 
   /** Runs one prep function; a validation failure becomes an error txn. */
