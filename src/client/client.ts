@@ -121,7 +121,8 @@ function badPath(path: string, sequential = false): ZooKeeperError | null {
   return invalidPathReason(path, sequential) === null ? null : new ZooKeeperError(Err.BadArguments, path);
 }
 
-function toOpResult(result: MultiResult): OpResult {
+/** A multi result as the client reports it. */
+export function toOpResult(result: MultiResult): OpResult {
   switch (result.type) {
     case OpCode.create:
       return { type: 'create', path: result.path };

@@ -1,5 +1,5 @@
 /** The TypeScript ZooKeeper client: promise-based, pipelined, with one-shot and persistent watches. */
-export { ZooKeeperClient } from './client.js';
+export { ZooKeeperClient, toOpResult } from './client.js';
 export type { ClientTestHooks } from './core.js';
 export { ZooKeeperError } from './errors.js';
 export { parseConnectString } from './hosts.js';

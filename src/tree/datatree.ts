@@ -25,25 +25,10 @@ export interface ZNode {
   aversion: number;
   ephemeralOwner: bigint;
   readonly children: Set<string>;
-  /** Which snapshot has already written this node (see DataTree.observeChanges). */
-  snapshotMark: number;
 }
 
-/** A node as a snapshot holds it: its own fields, without the derived children. */
-export interface NodeRecord {
-  path: string;
-  data: Buffer;
-  acl: ACL[];
-  czxid: bigint;
-  mzxid: bigint;
-  pzxid: bigint;
-  ctimeMs: number;
-  mtimeMs: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-}
+/** A node as a snapshot holds it: its own fields and path, without the derived children. */
+export type NodeRecord = Omit<ZNode, 'children'> & { path: string };
 
 export interface TreeEvent {
   type: EventType;
@@ -102,7 +87,6 @@ function newNode(data: Buffer, acl: ACL[], zxid: bigint, timeMs: number, ephemer
     aversion: 0,
     ephemeralOwner,
     children: new Set(),
-    snapshotMark: 0,
   };
 }
 

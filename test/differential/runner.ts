@@ -13,7 +13,7 @@
  * - version, cversion, aversion, dataLength, numChildren, ACLs, created paths (sequence
  *   suffixes included), error code names: exact.
  */
-import { CreateFlag, ZooKeeperError, errorName } from '../../src/client/index.js';
+import { CreateFlag, ZooKeeperError, toOpResult } from '../../src/client/index.js';
 import type { ACL, OpResult, Stat, WatchedEvent, Op as ClientOp, ReadOp } from '../../src/client/index.js';
 import {
   AddWatchRequestCodec,
@@ -31,7 +31,7 @@ import {
   SetACLRequestCodec,
   SetDataRequestCodec,
 } from '../../src/jute/index.js';
-import type { JuteReader, MultiOp, MultiResult } from '../../src/jute/index.js';
+import type { JuteReader, MultiOp } from '../../src/jute/index.js';
 import {
   decodeACL,
   decodeChildren,
@@ -398,27 +398,6 @@ function toWireOp(side: Side, spec: MultiOpSpec): MultiOp {
   }
 }
 
-/** MultiResult → the client's OpResult (as ZooKeeperClient.multi reports it). */
-function toOpResult(result: MultiResult): OpResult {
-  switch (result.type) {
-    case OpCode.create:
-      return { type: 'create', path: result.path };
-    case OpCode.create2:
-      return { type: 'create', path: result.path, stat: result.stat };
-    case OpCode.delete:
-      return { type: 'delete' };
-    case OpCode.check:
-      return { type: 'check' };
-    case OpCode.setData:
-      return { type: 'setData', stat: result.stat };
-    case OpCode.getData:
-      return { type: 'getData', data: result.data ?? Buffer.alloc(0), stat: result.stat };
-    case OpCode.getChildren:
-      return { type: 'getChildren', children: result.children };
-    case OpCode.error:
-      return { type: 'error', code: result.err, codeName: errorName(result.err) };
-  }
-}
 
 function showOpResult(side: Side, result: OpResult): string {
   switch (result.type) {
