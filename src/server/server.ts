@@ -128,16 +128,7 @@ export class PaddockServer implements ConnectionHandler {
     this.storage = storage;
     if (this.ensemble) return this.openEnsemble(storage);
     this.tree = recovered.tree;
-    this.pipeline = new Pipeline(
-      this.tree,
-      this.watches,
-      {
-        sessionClosed: (sessionId) => this.onSessionClosed(sessionId),
-        replyFailed: (session, error) =>
-          this.log.error({ session: session.id.toString(16), err: error.stack ?? error.message }, 'could not build a reply; closing that connection'),
-      },
-      { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl, saslEnabled: this.config.saslUsers !== null },
-    );
+    this.pipeline = this.newPipeline();
     this.pipeline.setCommitter(
       new DurableCommitter(
         storage,
@@ -156,11 +147,8 @@ export class PaddockServer implements ConnectionHandler {
     if (recovered.replayedTxns > 0 || !(await storage.hasSnapshot())) void storage.snapshot(this.tree);
   }
 
-  /** Ensemble start: the tree from the newest snapshot; the core re-commits the logged txns after it. */
-  private async openEnsemble(storage: Storage): Promise<void> {
-    const state = await loadEnsembleState(storage, this.log);
-    this.tree = state.tree;
-    this.pipeline = new Pipeline(
+  private newPipeline(): Pipeline {
+    return new Pipeline(
       this.tree,
       this.watches,
       {
@@ -170,6 +158,13 @@ export class PaddockServer implements ConnectionHandler {
       },
       { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl, saslEnabled: this.config.saslUsers !== null },
     );
+  }
+
+  /** Ensemble start: the tree from the newest snapshot; the core re-commits the logged txns after it. */
+  private async openEnsemble(storage: Storage): Promise<void> {
+    const state = await loadEnsembleState(storage, this.log);
+    this.tree = state.tree;
+    this.pipeline = this.newPipeline();
     // A new epoch's log starts past the snapshot; recovery needs a snapshot to start from.
     if (!(await storage.hasSnapshot())) await storage.snapshot(this.tree);
     const replicator = new Replicator(
