@@ -591,7 +591,8 @@ export class PaddockServer implements ConnectionHandler {
       connections,
       outstanding: this.pipeline.outstandingRequests,
       lastZxid: this.tree.lastProcessedZxid,
-      nodeCount: this.tree.nodeCount,
+      // ZooKeeper's DataTree holds the root twice (under "" and "/"); its counts show it.
+      nodeCount: this.tree.nodeCount + 1,
       watchCount: this.watches.watchCount,
       watchPathCount: this.watches.pathCount,
       ephemeralsCount: this.tree.ephemeralCount(),

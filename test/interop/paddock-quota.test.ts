@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zkCli, zkCliAvailable } from '../support/cli-tools.js';
-import { startProcess } from '../support/paddock.js';
+import { startProcess, waitForLog } from '../support/paddock.js';
 import { apacheZooKeeperAvailable, startApacheZooKeeper } from '../support/apache-zookeeper.js';
 
 const COMMANDS = [
@@ -37,7 +37,7 @@ test(
     let ours: string[];
     try {
       ours = await run(paddock.connectString);
-      assert.match(paddock.log(), /Quota exceeded: \/q count=3/, 'going over a soft limit is logged');
+      assert.ok(await waitForLog(paddock, /Quota exceeded: \/q count=3/), 'going over a soft limit is logged');
     } finally {
       await paddock.stop();
     }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProcess } from '../support/paddock.js';
+import { startProcess, waitForLog } from '../support/paddock.js';
 import type { PaddockProcess } from '../support/paddock.js';
 import { kazooAvailable, kazooPython, zkCli, zkCliAvailable } from '../support/cli-tools.js';
 
@@ -65,7 +65,7 @@ anon.stop()
     assert.match(result.stdout, /^bob-read mine$/m);
     assert.match(result.stdout, /^acl sasl bob$/m);
     assert.match(result.stdout, /^anon NoAuth$/m);
-    assert.match(paddock.log(), /"user":"bob","msg":"SASL authenticated"/);
+    assert.ok(await waitForLog(paddock, /"user":"bob","msg":"SASL authenticated"/), paddock.log());
 
     const wrong = await kazooPython(
       `
@@ -81,7 +81,7 @@ finally:
       30_000,
     );
     assert.match(wrong.stdout + wrong.stderr, /AUTH_FAILED|AuthFailed/i, 'kazoo is told its login failed');
-    assert.match(paddock.log(), /"reason":"wrong password for bob","msg":"SASL authentication failed; closing the connection"/);
+    assert.ok(await waitForLog(paddock, /"reason":"wrong password for bob","msg":"SASL authentication failed; closing the connection"/), paddock.log());
   });
 
   test('zkCli.sh logs in with a JAAS Client section and whoami shows the sasl identity', { skip: !zkCliAvailable() && 'zkCli.sh is not installed' }, async () => {

@@ -155,3 +155,13 @@ export async function startProcess(options: ProcessOptions = {}): Promise<Paddoc
     },
   };
 }
+
+/** Waits until the process log matches `pattern` (the log is written asynchronously); false after `timeoutMs`. */
+export async function waitForLog(paddock: PaddockProcess, pattern: RegExp, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 1000 && Date.now() < deadline; attempt++) {
+    if (pattern.test(paddock.log())) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return pattern.test(paddock.log());
+}
