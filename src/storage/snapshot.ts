@@ -66,8 +66,6 @@ function writeNode(writer: JuteWriter, path: string, node: ZNode): void {
   });
 }
 
-let snapshotSerial = 0;
-
 export interface SnapshotWriteOptions {
   fs: FileSystem;
   dir: string;
@@ -77,14 +75,12 @@ export interface SnapshotWriteOptions {
 /** Writes a snapshot of `tree` as of now; resolves with its file name once it is durable. */
 export async function writeSnapshot(tree: DataTree, options: SnapshotWriteOptions): Promise<{ name: string; zxid: bigint; sizeBytes: number }> {
   const zxid = tree.lastProcessedZxid;
-  const mark = ++snapshotSerial;
   const sessions = [...tree.sessions()];
   let pending = new JuteWriter({ capacityBytes: CHUNK_BYTES + 64 * 1024 });
   const preImages = new JuteWriter();
   // Nodes this snapshot has written; a set of its own, so snapshots can overlap (an ensemble
   // leader serialising a SNAP while the periodic snapshot runs).
   const written = new WeakSet<object>();
-  void mark;
   const stopObserving = tree.observeChanges((path, node) => {
     if (written.has(node) || node.czxid > zxid) return;
     writeNode(preImages, path, node);
