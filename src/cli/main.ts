@@ -52,7 +52,7 @@ async function start(args: string[]): Promise<void> {
   const config = configFrom(values);
   config.truncateCorruptLog = values['truncate-corrupt-log'] ?? false;
   // Two or more server.N lines make an ensemble; the member's id is in dataDir/myid.
-  if (config.servers.length >= 2) config.serverId = readMyId(config.dataDir);
+  if (config.servers.length >= 2) config.serverId = await readMyId(config.dataDir);
   const log = createLogger({ serverId: config.serverId });
   const server = new PaddockServer(config, log, { onFatal: () => process.exit(1) });
   await server.start();

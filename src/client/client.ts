@@ -56,6 +56,7 @@ import type {
   WatchType,
 } from './types.js';
 import { WatchKind } from './watches.js';
+import type { TimerHandle, Timers } from '../platform/index.js';
 
 const ANY_VERSION = -1;
 /** Largest TTL ZooKeeper accepts (EphemeralType.TTL: 40 bits of milliseconds). */
@@ -162,12 +163,12 @@ function toMultiOp(op: Op): MultiOp | ZooKeeperError {
   }
 }
 
-function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
+function withTimeout(promise: Promise<unknown>, timeoutMs: number, timers: Timers): Promise<unknown> {
+  let timer: TimerHandle | undefined;
   const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
+    timer = timers.after(timeoutMs, resolve, true);
   });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, expired]).finally(() => timer?.cancel());
 }
 
 export class ZooKeeperClient extends ClientCore {
@@ -474,6 +475,7 @@ export class ZooKeeperClient extends ClientCore {
       await withTimeout(
         reply.catch(() => undefined),
         this.negotiatedTimeoutMs,
+        this.platform.timers,
       );
     }
     this.closing = true;

@@ -16,8 +16,6 @@
  * when the connection broke fail with ConnectionLoss: whether they took effect is unknown.
  */
 import { EventEmitter } from 'node:events';
-import { connect as netConnect } from 'node:net';
-import type { Socket } from 'node:net';
 import {
   ConnectRequestCodec,
   ConnectResponseCodec,
@@ -40,6 +38,8 @@ import { AuthEntry, EMPTY_DATA, Request } from './requests.js';
 import type { ClientEvents, ClientState, ConnectOptions, WatchCallback, WatchedEvent } from './types.js';
 import { Deque } from './deque.js';
 import { WatchKind, WatchRegistry } from './watches.js';
+import { nodePlatform } from '../platform/index.js';
+import type { Platform, StreamSocket, TimerHandle } from '../platform/index.js';
 
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const MIN_CONNECT_TIMEOUT_MS = 250;
@@ -69,10 +69,10 @@ class Link {
   established = false;
   /** Auth packets sent on this connection whose answers (xid -4, in order) are due. */
   readonly authInFlight: AuthEntry[] = [];
-  attemptTimer: NodeJS.Timeout | null = null;
+  attemptTimer: TimerHandle | null = null;
   readonly decoder: FrameDecoder;
   constructor(
-    readonly socket: Socket,
+    readonly socket: StreamSocket,
     readonly host: HostPort,
     maxFrameBytes: number,
   ) {
@@ -130,22 +130,26 @@ export class ClientCore extends EventEmitter<ClientEvents> {
 
   private lastSendMs = 0;
   private lastRecvMs = 0;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: TimerHandle | null = null;
   private heartbeatPeriodMs = 0;
   private lastHeartbeatMs = 0;
   private heartbeatPaused = false;
   private reconnectsHeld = false;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private queueDeadlineTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: TimerHandle | null = null;
+  private queueDeadlineTimer: TimerHandle | null = null;
   /** Disconnected for longer than a session timeout: calls fail at once until a connection is back. */
   private failFast = false;
   private failedAttempts = 0;
   private initial: InitialConnect | null = null;
 
   readonly testHooks: ClientTestHooks;
+  protected readonly platform: Platform;
+  private readonly onReplyHeader: ((xid: number, zxid: bigint, err: number) => void) | undefined;
 
   protected constructor(options: ConnectOptions) {
     super();
+    this.platform = options.platform ?? nodePlatform;
+    this.onReplyHeader = options.onReplyHeader;
     this.hosts = parseConnectString(options.connectString);
     this.requestedTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.explicitConnectTimeoutMs = options.connectTimeoutMs;
@@ -186,9 +190,13 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   /** First connection: resolves with a session; rejects once every host failed for a session timeout. */
   protected start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.initial = { resolve, reject, deadlineMs: Date.now() + this.requestedTimeoutMs };
+      this.initial = { resolve, reject, deadlineMs: this.now() + this.requestedTimeoutMs };
       this.attempt();
     });
+  }
+
+  private now(): number {
+    return this.platform.clock.now();
   }
 
   private connectTimeoutMs(): number {
@@ -206,22 +214,28 @@ export class ClientCore extends EventEmitter<ClientEvents> {
       return;
     }
     const ceilingMs = Math.min(this.maxReconnectDelayMs, FIRST_RETRY_DELAY_MS * 2 ** Math.min(rounds - 1, 16));
-    const delayMs = Math.round(ceilingMs / 2 + (Math.random() * ceilingMs) / 2);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.attempt();
-    }, delayMs);
+    const delayMs = Math.round(ceilingMs / 2 + (this.platform.random() * ceilingMs) / 2);
+    // Kept alive (ref'd): while the client waits to retry it may be all the process waits for.
+    this.reconnectTimer = this.platform.timers.after(
+      delayMs,
+      () => {
+        this.reconnectTimer = null;
+        this.attempt();
+      },
+      true,
+    );
   }
 
   private attempt(): void {
     if (this.closing || this.link || this.reconnectsHeld) return;
     const host = this.hosts[this.hostIndex]!;
     this.hostIndex = (this.hostIndex + 1) % this.hosts.length;
-    const socket = netConnect({ host: host.host, port: host.port });
+    const socket = this.platform.net.connect(host.host, host.port);
     const link = new Link(socket, host, this.maxFrameBytes);
     this.link = link;
     socket.setNoDelay(true);
-    link.attemptTimer = setTimeout(() => this.linkFailed(link, new Error(`no session from ${host.host}:${host.port} in time`)), this.connectTimeoutMs());
+    const failAttempt = (): void => this.linkFailed(link, new Error(`no session from ${host.host}:${host.port} in time`));
+    link.attemptTimer = this.platform.timers.after(this.connectTimeoutMs(), failAttempt, true);
     socket.on('connect', () => {
       if (link.alive) socket.write(this.connectRequestFrame());
     });
@@ -254,11 +268,11 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     this.passwordValue = Buffer.from(response.passwd);
     this.negotiatedTimeoutMsValue = response.timeOut;
     link.established = true;
-    if (link.attemptTimer) clearTimeout(link.attemptTimer);
+    link.attemptTimer?.cancel();
     link.attemptTimer = null;
     this.failedAttempts = 0;
     this.stateValue = 'connected';
-    if (this.queueDeadlineTimer) clearTimeout(this.queueDeadlineTimer);
+    this.queueDeadlineTimer?.cancel();
     this.queueDeadlineTimer = null;
     this.failFast = false;
     this.primeConnection(link);
@@ -381,7 +395,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
 
   private write(link: Link, frames: Buffer[]): void {
     link.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
-    this.lastSendMs = Date.now();
+    this.lastSendMs = this.now();
   }
 
   protected addAuthEntry(entry: AuthEntry): void {
@@ -394,7 +408,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
 
   private onData(link: Link, chunk: Buffer): void {
     if (!link.alive) return;
-    this.lastRecvMs = Date.now();
+    this.lastRecvMs = this.now();
     try {
       const frames = link.decoder.push(chunk);
       for (let i = 0; i < frames.length && link.alive; i++) {
@@ -413,6 +427,8 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     const zxid = reader.readLong();
     const err = reader.readInt();
     if (zxid > this.lastZxid) this.lastZxid = zxid;
+    const hook = this.onReplyHeader;
+    if (hook !== undefined) this.safely(() => hook(xid, zxid, err));
     if (xid === Xid.notification) {
       this.dispatchEvent(WatcherEventCodec.read(reader));
     } else if (xid === Xid.auth) {
@@ -506,18 +522,17 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   // ---- heartbeat ----
 
   private startHeartbeat(): void {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer?.cancel();
     this.heartbeatPeriodMs = Math.max(10, Math.floor(this.negotiatedTimeoutMsValue / 6));
-    this.lastHeartbeatMs = Date.now();
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatPeriodMs);
-    this.heartbeatTimer.unref();
+    this.lastHeartbeatMs = this.now();
+    this.heartbeatTimer = this.platform.timers.every(this.heartbeatPeriodMs, () => this.heartbeat());
   }
 
   /** Pings after a third of the session timeout without sending; gives up after two thirds without hearing. */
   private heartbeat(): void {
     const link = this.link;
     if (!link || !link.established || this.heartbeatPaused) return;
-    const now = Date.now();
+    const now = this.now();
     // A tick far behind its schedule means this process did not run (a long synchronous task,
     // a paused VM): replies may sit unread in the socket, so judge the server on the next tick.
     const late = now - this.lastHeartbeatMs > 2 * this.heartbeatPeriodMs;
@@ -537,9 +552,9 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     if (!link.alive || this.link !== link) return;
     link.alive = false;
     this.link = null;
-    if (link.attemptTimer) clearTimeout(link.attemptTimer);
+    link.attemptTimer?.cancel();
     link.socket.destroy();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer?.cancel();
     this.heartbeatTimer = null;
     if (link.established) this.connectionLost(reason);
     else this.attemptFailed(reason);
@@ -548,7 +563,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   private attemptFailed(reason: Error): void {
     this.failedAttempts++;
     const initial = this.initial;
-    if (initial && Date.now() >= initial.deadlineMs && this.failedAttempts >= this.hosts.length) {
+    if (initial && this.now() >= initial.deadlineMs && this.failedAttempts >= this.hosts.length) {
       this.initial = null;
       this.shutDown('closed', Err.ConnectionLoss, KeeperState.Closed);
       initial.reject(Object.assign(new ZooKeeperError(Err.ConnectionLoss), { cause: reason }));
@@ -565,8 +580,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     // Queued credentials are re-sent with the next connection's first packets anyway.
     this.outgoing = this.outgoing.filter((item) => item instanceof Request);
     if (this.closing) return;
-    this.queueDeadlineTimer = setTimeout(() => this.queueDeadlinePassed(), this.negotiatedTimeoutMsValue);
-    this.queueDeadlineTimer.unref();
+    this.queueDeadlineTimer = this.platform.timers.after(this.negotiatedTimeoutMsValue, () => this.queueDeadlinePassed());
     this.safely(() => this.emit('disconnected', reason));
     this.scheduleAttempt();
   }
@@ -606,11 +620,11 @@ export class ClientCore extends EventEmitter<ClientEvents> {
     const link = this.link;
     if (link) {
       link.alive = false;
-      if (link.attemptTimer) clearTimeout(link.attemptTimer);
+      link.attemptTimer?.cancel();
       link.socket.destroy();
       this.link = null;
     }
-    for (const timer of [this.reconnectTimer, this.queueDeadlineTimer, this.heartbeatTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.reconnectTimer, this.queueDeadlineTimer, this.heartbeatTimer]) timer?.cancel();
     this.reconnectTimer = this.queueDeadlineTimer = this.heartbeatTimer = null;
     for (let request = this.pending.shift(); request; request = this.pending.shift()) {
       request.reject(new ZooKeeperError(code, request.path));
@@ -632,7 +646,7 @@ export class ClientCore extends EventEmitter<ClientEvents> {
       },
       pauseHeartbeat(paused: boolean): void {
         client.heartbeatPaused = paused;
-        client.lastRecvMs = Date.now();
+        client.lastRecvMs = client.now();
       },
       holdReconnects(held: boolean): void {
         client.reconnectsHeld = held;

@@ -1,6 +1,7 @@
 /** The client's public types: options, create modes, watch events, multi ops and results. */
 import { CreateFlag, Perm } from '../jute/index.js';
 import type { ACL, Stat } from '../jute/index.js';
+import type { Platform } from '../platform/index.js';
 
 /** Znode data as a caller may pass it; strings are sent as UTF-8. */
 export type Data = Buffer | Uint8Array | string;
@@ -65,6 +66,14 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** Upper bound of the delay between reconnect attempts. Default 1000. */
   maxReconnectDelayMs?: number;
+  /** Clock, timers, TCP and randomness (reconnect backoff); default Node's. The simulator brings its own. */
+  platform?: Platform;
+  /**
+   * Called with every reply header the client decodes — notifications (xid -1), pings (-2),
+   * auth (-4) and SetWatches (-8) included — before the promise or watch callback it settles
+   * runs; for recording histories. What it throws goes to the 'error' event.
+   */
+  onReplyHeader?: (xid: number, zxid: bigint, err: number) => void;
 }
 
 export interface ConnectedInfo {

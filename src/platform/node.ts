@@ -2,8 +2,8 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Listener, Platform, StreamSocket, TimerHandle } from './platform.js';
 
-function handle(timer: NodeJS.Timeout, clear: (timer: NodeJS.Timeout) => void): TimerHandle {
-  timer.unref();
+function handle(timer: NodeJS.Timeout, clear: (timer: NodeJS.Timeout) => void, keepAlive = false): TimerHandle {
+  if (!keepAlive) timer.unref();
   return { cancel: () => clear(timer) };
 }
 
@@ -11,7 +11,7 @@ function handle(timer: NodeJS.Timeout, clear: (timer: NodeJS.Timeout) => void): 
 export const nodePlatform: Platform = {
   clock: { now: () => Date.now() },
   timers: {
-    after: (ms, fn) => handle(setTimeout(fn, ms), clearTimeout),
+    after: (ms, fn, keepAlive) => handle(setTimeout(fn, ms), clearTimeout, keepAlive),
     every: (ms, fn) => handle(setInterval(fn, ms), clearInterval),
     soon: (fn) => void setImmediate(fn),
   },

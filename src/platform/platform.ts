@@ -10,8 +10,11 @@ export interface TimerHandle {
 }
 
 export interface Timers {
-  /** setTimeout; the timer does not keep the process alive (unref). */
-  after(ms: number, fn: () => void): TimerHandle;
+  /**
+   * setTimeout; the timer does not keep the process alive (unref) unless `keepAlive` (the
+   * client's reconnect backoff, which may be all a process waits for).
+   */
+  after(ms: number, fn: () => void, keepAlive?: boolean): TimerHandle;
   /** setInterval; unref'd as `after`. */
   every(ms: number, fn: () => void): TimerHandle;
   /** setImmediate: after the current turn's I/O and promise jobs. */

@@ -1,6 +1,8 @@
 /** The commit stage: the durable log stands between prep and apply. */
 import type { Txn } from '../tree/index.js';
 import type { Committer } from './pipeline.js';
+import { nodePlatform } from '../platform/index.js';
+import type { Timers } from '../platform/index.js';
 
 /** What the durable committer needs from storage. */
 export interface TxnSink {
@@ -21,6 +23,7 @@ export class DurableCommitter implements Committer {
     private readonly sink: TxnSink,
     private readonly commit: (batch: readonly Txn[]) => void,
     private readonly fatal: (error: Error) => void,
+    private readonly timers: Timers = nodePlatform.timers,
   ) {}
 
   propose(txn: Txn): void {
@@ -29,7 +32,7 @@ export class DurableCommitter implements Committer {
     if (!this.writing) {
       this.writing = true;
       // Let the rest of this turn's requests join the batch.
-      setImmediate(() => void this.writeBatches());
+      this.timers.soon(() => void this.writeBatches());
     }
   }
 

@@ -4,7 +4,8 @@
  * its replies or too many of its requests are queued, so one slow client cannot make the
  * server buffer without bound.
  */
-import type { Socket } from 'node:net';
+import { nodePlatform } from '../platform/index.js';
+import type { Platform, StreamSocket } from '../platform/index.js';
 import { EventType, KeeperState, Perm, ReplyHeaderCodec, WatcherEventCodec, JuteWriter, Xid } from '../jute/index.js';
 import type { ACL } from '../jute/index.js';
 import { FrameDecoder, FrameError } from '../proto/index.js';
@@ -37,7 +38,7 @@ export class Connection implements Watcher, ReplySink {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly stats: ConnectionStats = { packetsReceived: 0, packetsSent: 0, connectedAtMs: Date.now(), lastZxid: -1n };
+  readonly stats: ConnectionStats;
   session: ClientSession | null = null;
   handshakeDone = false;
   closed = false;
@@ -50,11 +51,13 @@ export class Connection implements Watcher, ReplySink {
   private firstChunk = true;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: StreamSocket,
     private readonly handler: ConnectionHandler,
     maxFrameBytes: number,
     private readonly log: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+    private readonly platform: Pick<Platform, 'clock' | 'timers'> = nodePlatform,
   ) {
+    this.stats = { packetsReceived: 0, packetsSent: 0, connectedAtMs: platform.clock.now(), lastZxid: -1n };
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     // The handshake and each request may carry maxbuffer bytes of data plus their headers.
@@ -153,7 +156,7 @@ export class Connection implements Watcher, ReplySink {
     this.closed = true;
     this.socket.end();
     // A peer that never reads would keep the socket half-open; do not wait for it for long.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.platform.timers.after(1000, () => this.socket.destroy());
   }
 
   private onSocketClosed(): void {

@@ -2,9 +2,7 @@
  * One Paddock server: wires the tree, sessions, watches and the request pipeline to the
  * client port, and owns the timers and sockets. Standalone mode is an ensemble of one.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AuthPacketCodec,
@@ -28,8 +26,10 @@ import { SessionTracker, checkSessionPassword, sessionPassword, SESSION_PASSWORD
 import type { DataTree, Txn } from '../tree/index.js';
 import type { RoleChange } from '../zab/index.js';
 import { WatchManager } from '../watch/index.js';
-import { Storage } from '../storage/index.js';
+import { Storage, nodeFileSystem } from '../storage/index.js';
 import type { FileSystem } from '../storage/index.js';
+import { mutations, nodePlatform } from '../platform/index.js';
+import type { Listener, Platform, StreamSocket, TimerHandle } from '../platform/index.js';
 import { DurableCommitter } from './commit.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -47,41 +47,55 @@ import type { Watcher } from '../watch/index.js';
 const NO_WATCHER: Watcher = { deliver: () => undefined };
 
 export interface ServerOptions {
-  /** The file system under storage; tests inject faults here. */
+  /** The file system under storage (and the myid file); tests inject faults here. */
   fs?: FileSystem;
+  /** Clock, timers, network and randomness; default Node's. The simulator brings its own. */
+  platform?: Platform;
   /** Called when the server cannot go on safely (a failed log write); it has stopped by then. */
   onFatal?: (error: Error) => void;
+  /** Observers for the simulator (test/sim): every txn this member applies, in order. */
+  onApplied?: (txn: Txn) => void;
+  /** ...every role change of an ensemble member... */
+  onRoleChange?: (change: RoleChange) => void;
+  /** ...and a tree replaced by a snapshot from the leader (SNAP), at its zxid. */
+  onTreeReplaced?: (zxid: bigint) => void;
 }
 
 export class PaddockServer implements ConnectionHandler {
   readonly watches = new WatchManager();
-  readonly sessions: SessionTracker;
+  /** Set by start(), once an ensemble member has read its id from dataDir/myid. */
+  sessions!: SessionTracker;
   /** Set by start(): the tree comes from recovery. */
   tree!: DataTree;
   pipeline!: Pipeline;
   storage!: Storage;
-  private purgeTimer: NodeJS.Timeout | null = null;
-  private reaperTimer: NodeJS.Timeout | null = null;
+  private purgeTimer: TimerHandle | null = null;
+  private reaperTimer: TimerHandle | null = null;
   private stopping = false;
   private readonly connections = new Set<Connection>();
   private readonly connectionBySession = new Map<bigint, Connection>();
   private readonly connectionsByAddress = new Map<string, number>();
-  private server: Server | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private listener: Listener | null = null;
+  private expiryTimer: TimerHandle | null = null;
   private packetsReceivedTotal = 0;
   private packetsSentTotal = 0;
   /** Set in an ensemble (two or more server.N lines); null when standalone. */
   replicator: Replicator | null = null;
   /** The client request being handled, for forwarding it to the leader. */
   private current: { type: number; body: Buffer } | null = null;
+  readonly platform: Platform;
+  private readonly fs: FileSystem;
+  private readonly now: () => number;
 
   constructor(
     readonly config: ServerConfig,
     private readonly log: Logger,
     private readonly options: ServerOptions = {},
   ) {
-    if (config.servers.length >= 2) config.serverId = readMyId(config.dataDir);
-    this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, Date.now());
+    this.platform = options.platform ?? nodePlatform;
+    this.fs = options.fs ?? nodeFileSystem;
+    const clock = this.platform.clock;
+    this.now = () => clock.now();
   }
 
   /** An ensemble of two or more members; one server.N line (or none) is standalone. */
@@ -90,25 +104,19 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   async start(): Promise<void> {
-    mkdirSync(this.config.dataDir, { recursive: true });
+    if (this.ensemble) this.config.serverId = await readMyId(this.config.dataDir, this.fs);
+    this.sessions = new SessionTracker(this.config.tickTimeMs, this.config.serverId, this.now());
+    await this.fs.mkdirp(this.config.dataDir);
     for (const key of this.config.unused) this.log.info({ key }, 'configuration key accepted but not used by Paddock yet');
     for (const warning of this.config.warnings) this.log.warn({}, warning);
     await this.openStorage();
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.config.clientPort, host: this.config.clientPortAddress, backlog: 511 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (error) => this.log.error({ err: error.message }, 'client port error'));
+    this.listener = await this.platform.net.listen(this.config.clientPortAddress, this.config.clientPort, (socket) => this.accept(socket));
     if (this.replicator) await this.replicator.start();
-    this.expiryTimer = setInterval(() => this.expireSessions(), this.config.tickTimeMs);
-    this.reaperTimer = setInterval(() => this.reapContainers(), Math.max(10, this.config.containerCheckIntervalMs));
+    const timers = this.platform.timers;
+    this.expiryTimer = timers.every(this.config.tickTimeMs, () => this.expireSessions());
+    this.reaperTimer = timers.every(Math.max(10, this.config.containerCheckIntervalMs), () => this.reapContainers());
     if (this.config.autopurgePurgeIntervalHours > 0) {
-      this.purgeTimer = setInterval(() => void this.purgeNow(), this.config.autopurgePurgeIntervalHours * 3_600_000);
+      this.purgeTimer = timers.every(this.config.autopurgePurgeIntervalHours * 3_600_000, () => void this.purgeNow());
     }
     this.log.info({ address: this.address() }, 'serving clients');
   }
@@ -123,7 +131,8 @@ export class PaddockServer implements ConnectionHandler {
       compressSnapshots: this.config.compressSnapshots,
       truncateCorrupt: this.config.truncateCorruptLog,
       log: this.log,
-      fs: this.options.fs,
+      fs: this.fs,
+      random: () => this.platform.random(),
     });
     this.storage = storage;
     if (this.ensemble) return this.openEnsemble(storage);
@@ -133,16 +142,20 @@ export class PaddockServer implements ConnectionHandler {
       new DurableCommitter(
         storage,
         (batch) => {
-          for (const txn of batch) this.pipeline.commit(txn);
+          for (const txn of batch) {
+            this.pipeline.commit(txn);
+            this.options.onApplied?.(txn);
+          }
           storage.committed(this.tree, batch.length);
           const quotaWarnings = this.tree.quotas.warnings.splice(0);
           for (const warning of quotaWarnings) this.log.warn({}, warning);
         },
         (error) => void this.fail(error),
+        this.platform.timers,
       ),
     );
     // Recovered sessions get their full timeout from now to reconnect, as in ZooKeeper.
-    const now = Date.now();
+    const now = this.now();
     for (const [id, timeoutMs] of this.tree.sessions()) this.sessions.add(id, timeoutMs, now);
     if (recovered.replayedTxns > 0 || !(await storage.hasSnapshot())) void storage.snapshot(this.tree);
   }
@@ -157,6 +170,7 @@ export class PaddockServer implements ConnectionHandler {
           this.log.error({ session: session.id.toString(16), err: error.stack ?? error.message }, 'could not build a reply; closing that connection'),
       },
       { extendedTypesEnabled: this.config.extendedTypesEnabled, skipAcl: this.config.skipAcl, saslEnabled: this.config.saslUsers !== null },
+      this.now,
     );
   }
 
@@ -175,6 +189,7 @@ export class PaddockServer implements ConnectionHandler {
         initLimit: this.config.initLimit,
         syncLimit: this.config.syncLimit,
         compressSnapshots: this.config.compressSnapshots,
+        platform: this.platform,
       },
       {
         tree: this.tree,
@@ -189,7 +204,7 @@ export class PaddockServer implements ConnectionHandler {
         roleChanged: (change) => this.roleChanged(change),
         forwardedRequest: (request) => this.forwardedRequest(request),
         sessionsTouched: (ids) => {
-          const now = Date.now();
+          const now = this.now();
           for (const id of ids) this.sessions.touch(id, now);
         },
         fatal: (error) => void this.fail(error),
@@ -198,19 +213,21 @@ export class PaddockServer implements ConnectionHandler {
     );
     this.replicator = replicator;
     this.pipeline.setCommitter(replicator);
-    const now = Date.now();
+    const now = this.now();
     for (const [id, timeoutMs] of this.tree.sessions()) this.sessions.add(id, timeoutMs, now);
   }
 
   /** A committed txn on an ensemble member: applied, and its session tracked here too. */
   private applyReplicated(txn: Txn): void {
     this.pipeline.commit(txn);
-    if (txn.body.type === OpCode.createSession) this.sessions.add(txn.sessionId, txn.body.timeoutMs, Date.now());
+    this.options.onApplied?.(txn);
+    if (txn.body.type === OpCode.createSession) this.sessions.add(txn.sessionId, txn.body.timeoutMs, this.now());
   }
 
   private treeReplaced(): void {
     this.pipeline.abandonInFlight();
-    const now = Date.now();
+    this.options.onTreeReplaced?.(this.tree.lastProcessedZxid);
+    const now = this.now();
     const live = this.tree.sessions();
     for (const info of [...this.sessions.all()]) if (!live.has(info.id)) this.sessions.remove(info.id);
     for (const [id, timeoutMs] of live) this.sessions.add(id, timeoutMs, now);
@@ -218,11 +235,15 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   private roleChanged(change: RoleChange): void {
+    this.options.onRoleChange?.(change);
     const replicator = this.replicator!;
     if (!change.serving) {
       // ZooKeeper closes client connections while it is not serving: they try another member.
       this.pipeline.forwarder = null;
       this.pipeline.abandonInFlight();
+      // MUTATION serveReadsWhenDeposed: keep the clients and answer their reads from this
+      // stale tree; only those whose in-flight writes were just abandoned are dropped.
+      if (mutations.serveReadsWhenDeposed) return this.closeClientConnections(true);
       this.closeClientConnections();
       return;
     }
@@ -230,7 +251,7 @@ export class PaddockServer implements ConnectionHandler {
       this.pipeline.forwarder = null;
       this.pipeline.abandonInFlight();
       // A new leader gives every session its full timeout, as ZooKeeper's does.
-      const now = Date.now();
+      const now = this.now();
       for (const info of [...this.sessions.all()]) this.sessions.add(info.id, info.timeoutMs, now);
     } else {
       this.pipeline.forwarder = {
@@ -244,8 +265,13 @@ export class PaddockServer implements ConnectionHandler {
     }
   }
 
-  private closeClientConnections(): void {
-    for (const connection of this.connections) if (connection.handshakeDone) connection.close();
+  /** `abandonedOnly`: only connections whose session lost its reply sink (abandonInFlight). */
+  private closeClientConnections(abandonedOnly = false): void {
+    for (const connection of this.connections) {
+      if (!connection.handshakeDone) continue;
+      if (abandonedOnly && connection.session !== null && connection.session.sink === connection) continue;
+      connection.close();
+    }
   }
 
   /** Leader: a write a learner forwarded, prepared with the session's auth ids from there. */
@@ -258,7 +284,7 @@ export class PaddockServer implements ConnectionHandler {
       this.pipeline.submitWrite(session, () => ({ type: OpCode.createSession, timeoutMs }), null);
       return;
     }
-    if (!this.sessions.touch(request.sessionId, Date.now())) {
+    if (!this.sessions.touch(request.sessionId, this.now())) {
       // Expired (or never known) here, where expiry is decided: an error txn answers the
       // client on its member, and no ephemeral can be created for a dead session.
       this.pipeline.submitWrite(session, () => ({ type: OpCode.error, err: Err.SessionExpired }), null);
@@ -288,28 +314,28 @@ export class PaddockServer implements ConnectionHandler {
     this.options.onFatal?.(error);
   }
 
+  /** The bound client address (the chosen port when clientPort is 0); the configured one when not listening. */
   address(): { host: string; port: number } {
-    const info = this.server?.address() as AddressInfo | null;
-    return { host: info?.address ?? this.config.clientPortAddress, port: info?.port ?? this.config.clientPort };
+    const listener = this.listener;
+    return { host: listener?.host ?? this.config.clientPortAddress, port: listener?.port ?? this.config.clientPort };
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.expiryTimer) clearInterval(this.expiryTimer);
-    if (this.purgeTimer) clearInterval(this.purgeTimer);
-    if (this.reaperTimer) clearInterval(this.reaperTimer);
+    for (const timer of [this.expiryTimer, this.purgeTimer, this.reaperTimer]) timer?.cancel();
     this.expiryTimer = null;
     this.purgeTimer = null;
+    this.reaperTimer = null;
     await this.replicator?.stop().catch(() => undefined);
     for (const connection of this.connections) connection.socket.destroy();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) await listener.close();
     await this.storage?.close().catch(() => undefined);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: StreamSocket): void {
     const address = socket.remoteAddress ?? '';
     const count = this.connectionsByAddress.get(address) ?? 0;
     if (this.config.maxClientCnxns > 0 && count >= this.config.maxClientCnxns) {
@@ -319,7 +345,7 @@ export class PaddockServer implements ConnectionHandler {
     }
     this.connectionsByAddress.set(address, count + 1);
     // A frame may hold maxbuffer bytes of data plus the request's own fields.
-    const connection = new Connection(socket, this, this.config.maxBufferBytes, this.log);
+    const connection = new Connection(socket, this, this.config.maxBufferBytes, this.log, this.platform);
     this.connections.add(connection);
   }
 
@@ -371,7 +397,7 @@ export class PaddockServer implements ConnectionHandler {
     const session = connection.session!;
     const reader = new JuteReader(frame);
     const header = RequestHeaderCodec.read(reader);
-    if (!this.sessions.touch(session.id, Date.now())) {
+    if (!this.sessions.touch(session.id, this.now())) {
       connection.close();
       return;
     }
@@ -406,6 +432,11 @@ export class PaddockServer implements ConnectionHandler {
   private learnerSync(connection: Connection, session: ClientSession, xid: number, body: Buffer): void {
     const path = PathRecordCodec.read(new JuteReader(body)).path;
     const complete = this.pipeline.submitDeferred(session);
+    if (mutations.serveReadsWhenDeposed && !this.replicator!.serving) {
+      // MUTATION serveReadsWhenDeposed: no leader to ask; answered at once from the local tree.
+      complete(replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path }));
+      return;
+    }
     const answered = this.replicator!.sync(() => complete(replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path })));
     if (!answered) {
       complete(null);
@@ -424,7 +455,8 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   private handshake(connection: Connection, request: ConnectRequest): void {
-    if (this.replicator && !this.replicator.serving) {
+    // MUTATION serveReadsWhenDeposed: a member that is not serving accepts sessions anyway.
+    if (this.replicator && !this.replicator.serving && !mutations.serveReadsWhenDeposed) {
       // Not serving (looking, or syncing with a leader): the client tries another member.
       connection.close();
       return;
@@ -440,7 +472,7 @@ export class PaddockServer implements ConnectionHandler {
     connection.handshakeDone = true;
     if (request.sessionId === 0n) {
       const id = this.sessions.newSessionId();
-      this.sessions.add(id, timeoutMs, Date.now());
+      this.sessions.add(id, timeoutMs, this.now());
       const session = this.attach(connection, id);
       // On a learner the createSession goes to the leader, with the timeout as its body.
       if (this.replicator) this.current = { type: OpCode.createSession, body: int32(timeoutMs) };
@@ -461,7 +493,7 @@ export class PaddockServer implements ConnectionHandler {
       return;
     }
     info.timeoutMs = timeoutMs;
-    this.sessions.touch(request.sessionId, Date.now());
+    this.sessions.touch(request.sessionId, this.now());
     this.replicator?.touched.add(request.sessionId);
     const previous = this.connectionBySession.get(request.sessionId);
     if (previous && previous !== connection) previous.close();
@@ -502,7 +534,7 @@ export class PaddockServer implements ConnectionHandler {
   private reapContainers(): void {
     if (!this.leadsWrites()) return;
     const perCheck = Math.max(1, Math.floor((this.config.containerMaxPerMinute * this.config.containerCheckIntervalMs) / 60_000));
-    for (const path of reapCandidates(this.tree, Date.now(), perCheck)) {
+    for (const path of reapCandidates(this.tree, this.now(), perCheck)) {
       this.pipeline.submitServerTxn(0n, (prep) => this.pipeline.preparer.delete(prep, { path, version: -1 }, OpCode.deleteContainer));
     }
   }
@@ -529,7 +561,7 @@ export class PaddockServer implements ConnectionHandler {
 
   private expireSessions(): void {
     if (!this.leadsWrites()) return;
-    for (const info of this.sessions.expire(Date.now())) {
+    for (const info of this.sessions.expire(this.now())) {
       this.log.info({ session: info.id.toString(16), timeoutMs: info.timeoutMs }, 'session expired');
       this.pipeline.submitServerTxn(info.id, (prep) => this.pipeline.preparer.closeSession(prep));
     }
@@ -628,10 +660,15 @@ function int32(value: number): Buffer {
 }
 
 /** The myid file of an ensemble member's dataDir, as ZooKeeper reads it. */
-export function readMyId(dataDir: string): number {
+export async function readMyId(dataDir: string, fs: FileSystem = nodeFileSystem): Promise<number> {
   const file = join(dataDir, 'myid');
-  if (!existsSync(file)) throw new Error(`${file} is missing: an ensemble member needs its id there`);
-  const id = Number(readFileSync(file, 'utf8').trim());
+  let text: string;
+  try {
+    text = (await fs.readFile(file)).toString('utf8');
+  } catch (error) {
+    throw new Error(`${file} is missing or unreadable: an ensemble member needs its id there (${(error as Error).message})`);
+  }
+  const id = Number(text.trim());
   if (!Number.isInteger(id) || id < 0) throw new Error(`${file} does not hold a server id`);
   return id;
 }

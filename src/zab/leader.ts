@@ -6,6 +6,7 @@
  * collect acks and commit in zxid order at a quorum of voters.
  */
 import type { Txn } from '../tree/index.js';
+import { mutations } from '../platform/index.js';
 import type { NodeCore } from './core.js';
 import type { ProposalInput, ServerId, ZabMessage } from './types.js';
 import { ZXID_COUNTER_MAX, counterOf, epochOf, makeZxid, zxidHex } from './types.js';
@@ -247,7 +248,8 @@ export class LeaderRole {
   private maybeCommit(): void {
     if (!this.established) return;
     const acks = this.ackedBy().map((a) => a.zxid).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-    let candidate = acks[this.core.quorum.size - 1];
+    // MUTATION commitOnFirstAck: the highest single ACK (ours counts) commits, not a quorum's.
+    let candidate = acks[mutations.commitOnFirstAck ? 0 : this.core.quorum.size - 1];
     if (candidate === undefined || candidate <= this.core.committedZxid) return;
     if (candidate > this.core.log.lastZxid) candidate = this.core.log.lastZxid;
     this.commit(candidate);
@@ -256,7 +258,7 @@ export class LeaderRole {
   private commit(zxid: bigint): void {
     const core = this.core;
     const holders = this.ackedBy().filter((a) => a.zxid >= zxid).map((a) => a.id);
-    if (!core.quorum.containsQuorum(holders)) core.fail(`commit ${zxidHex(zxid)} beyond the quorum's acks (held by ${holders.join(',')})`);
+    if (!core.quorum.containsQuorum(holders) && !mutations.commitOnFirstAck) core.fail(`commit ${zxidHex(zxid)} beyond the quorum's acks (held by ${holders.join(',')})`);
     const newly = core.log.range(core.committedZxid, zxid);
     core.commitTo(zxid);
     for (const h of this.learners.values()) {

@@ -7,14 +7,15 @@
  * As the pipeline's Committer it hands the leader's prepared txns to the core (zxids come
  * from the core). Learners forward writes (REQUEST) and `sync` (SYNC) to the leader.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Txn } from '../../tree/index.js';
 import { DataTree } from '../../tree/index.js';
 import { ZabNode, epochOf, zxidHex } from '../../zab/index.js';
 import type { Ready, RoleChange, ZabMessage, ZabStatus } from '../../zab/index.js';
 import { listSegments, listSnapshots, parseSnapshotBytes, readSnapshot, scanSegment, snapshotToBuffer, SnapshotCorruptError } from '../../storage/index.js';
-import type { Storage } from '../../storage/index.js';
+import type { FileSystem, Storage } from '../../storage/index.js';
+import { mutations, nodePlatform } from '../../platform/index.js';
+import type { Platform, TimerHandle } from '../../platform/index.js';
 import type { Logger } from '../log.js';
 import type { Committer } from '../pipeline.js';
 import type { ForwardedRequest, QuorumPayload } from './messages.js';
@@ -45,7 +46,12 @@ export interface EnsembleState {
   tree: DataTree;
   recentLog: Txn[];
   lastLoggedZxid: bigint;
+  /** The acceptedEpoch and currentEpoch files of the snapshot directory; null when absent. */
+  epochs: { accepted: number | null; current: number | null };
 }
+
+const ACCEPTED_EPOCH_FILE = 'acceptedEpoch';
+const CURRENT_EPOCH_FILE = 'currentEpoch';
 
 /**
  * The state an ensemble member starts from: the newest valid snapshot (only committed txns)
@@ -68,27 +74,38 @@ export async function loadEnsembleState(storage: Storage, log: Logger): Promise<
     const scan = await scanSegment(storage.fs, storage.logDir, segment.name);
     for (const txn of scan.txns) if (txn.zxid > from && txn.zxid > (recentLog.at(-1)?.zxid ?? -1n)) recentLog.push(txn);
   }
-  return { tree, recentLog, lastLoggedZxid: recentLog.at(-1)?.zxid ?? from };
+  const epochs = {
+    accepted: await readEpochFile(storage.fs, storage.snapDir, ACCEPTED_EPOCH_FILE),
+    current: await readEpochFile(storage.fs, storage.snapDir, CURRENT_EPOCH_FILE),
+  };
+  return { tree, recentLog, lastLoggedZxid: recentLog.at(-1)?.zxid ?? from, epochs };
 }
 
-function readEpochFile(file: string, fallback: number): number {
-  if (!existsSync(file)) return fallback;
-  const value = Number(readFileSync(file, 'utf8').trim());
+/** An epoch file's value; null when there is none. */
+async function readEpochFile(fs: FileSystem, dir: string, name: string): Promise<number | null> {
+  if (!(await fs.list(dir)).includes(name)) return null;
+  const file = join(dir, name);
+  const value = Number((await fs.readFile(file)).toString('utf8').trim());
   if (!Number.isInteger(value) || value < 0) throw new Error(`${file} does not hold an epoch`);
   return value;
 }
 
-/** Writes a small file durably: temp file, fsync, rename (ZooKeeper's AtomicFileOutputStream). */
-function writeDurably(file: string, text: string): void {
+/**
+ * Writes a small file durably, as ZooKeeper's AtomicFileOutputStream: a temp file, written
+ * and synced, renamed over the file, then the directory synced so the rename survives a crash.
+ */
+async function writeDurably(fs: FileSystem, file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+  await fs.remove(tmp);
+  const handle = await fs.create(tmp);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
+    await handle.write(Buffer.from(text, 'utf8'), 0);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
-  renameSync(tmp, file);
+  await fs.rename(tmp, file);
+  await fs.syncDir(dirname(file));
 }
 
 export interface ReplicatorOptions {
@@ -98,6 +115,8 @@ export interface ReplicatorOptions {
   initLimit: number;
   syncLimit: number;
   compressSnapshots: boolean;
+  /** Timers and the network (quorum port); default Node's. */
+  platform?: Platform;
 }
 
 export class Replicator implements Committer {
@@ -108,7 +127,8 @@ export class Replicator implements Committer {
   /** Between ready() and advance(): no input may reach the core, proposals included. */
   private busy = false;
   private stopped = false;
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private readonly platform: Platform;
   private appendQueue: Txn[] = [];
   private appending: Promise<void> | null = null;
   /** Bumped by a truncation or snapshot install: appends from before it are not reported. */
@@ -129,11 +149,11 @@ export class Replicator implements Committer {
   ) {
     const me = options.servers.find((s) => s.id === options.myId);
     if (me === undefined) throw new Error(`myid ${options.myId} has no server.${options.myId} line`);
+    this.platform = options.platform ?? nodePlatform;
     const snapDir = host.storage.snapDir;
-    this.epochFiles = { accepted: join(snapDir, 'acceptedEpoch'), current: join(snapDir, 'currentEpoch') };
-    const lastEpoch = epochOf(state.lastLoggedZxid);
-    const currentEpoch = readEpochFile(this.epochFiles.current, lastEpoch);
-    const acceptedEpoch = readEpochFile(this.epochFiles.accepted, currentEpoch);
+    this.epochFiles = { accepted: join(snapDir, ACCEPTED_EPOCH_FILE), current: join(snapDir, CURRENT_EPOCH_FILE) };
+    const currentEpoch = state.epochs.current ?? epochOf(state.lastLoggedZxid);
+    const acceptedEpoch = state.epochs.accepted ?? currentEpoch;
     this.zab = new ZabNode({
       id: options.myId,
       voters: options.servers.filter((s) => s.role === 'participant').map((s) => s.id),
@@ -151,18 +171,20 @@ export class Replicator implements Committer {
         onDisconnected: (peer) => this.input(() => this.zab.disconnected(peer)),
       },
       host.log,
+      this.platform,
     );
   }
 
   async start(): Promise<void> {
     await this.transport.start();
-    this.tickTimer = setInterval(() => this.input(() => this.zab.tick()), this.options.tickTimeMs);
+    this.tickTimer = this.platform.timers.every(this.options.tickTimeMs, () => this.input(() => this.zab.tick()));
     this.kick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer?.cancel();
+    this.tickTimer = null;
     await this.transport.stop();
     await this.appending?.catch(() => undefined);
   }
@@ -291,7 +313,7 @@ export class Replicator implements Committer {
   private kick(): void {
     if (this.driving || this.stopped) return;
     this.driving = true;
-    setImmediate(() => void this.drive());
+    this.platform.timers.soon(() => void this.drive());
   }
 
   private async drive(): Promise<void> {
@@ -326,17 +348,27 @@ export class Replicator implements Committer {
       await this.appendsIdle();
       this.generation++;
       host.log.warn({ zxid: zxidHex(ready.truncateTo) }, 'truncating the transaction log as the leader asked (TRUNC)');
-      await host.storage.truncateAfter(ready.truncateTo);
+      // MUTATION skipTrunc: the log on disk keeps the txns the leader told us to drop (the
+      // core's view is truncated, so we go on as if it were); they come back on a restart.
+      if (!mutations.skipTrunc) await host.storage.truncateAfter(ready.truncateTo);
     }
     if (ready.installSnapshot !== null) await this.installSnapshot(ready.installSnapshot.zxid, ready.installSnapshot.snapshot);
     if (ready.persistEpochs !== null) {
       const { acceptedEpoch, currentEpoch } = ready.persistEpochs;
-      if (acceptedEpoch !== undefined) writeDurably(this.epochFiles.accepted, String(acceptedEpoch));
-      if (currentEpoch !== undefined) writeDurably(this.epochFiles.current, String(currentEpoch));
+      if (acceptedEpoch !== undefined) await writeDurably(host.storage.fs, this.epochFiles.accepted, String(acceptedEpoch));
+      if (currentEpoch !== undefined) await writeDurably(host.storage.fs, this.epochFiles.current, String(currentEpoch));
     }
     if (ready.persist.length > 0) {
       this.appendQueue.push(...ready.persist);
       if (this.appending === null) this.appending = this.appendLoop();
+      if (mutations.ackBeforeFsync) {
+        // MUTATION ackBeforeFsync: reported durable (and ACKed) before storage.append resolved.
+        const last = ready.persist[ready.persist.length - 1]!.zxid;
+        const generation = this.generation;
+        this.input(() => {
+          if (generation === this.generation) this.zab.persisted(last);
+        });
+      }
     }
     if (ready.commit.length > 0) {
       for (const txn of ready.commit) host.apply(txn);
@@ -421,7 +453,7 @@ export class Replicator implements Committer {
     const held: Buffer[] = [];
     const previous = this.held.get(peer);
     this.held.set(peer, held);
-    const started = Date.now();
+    const started = this.platform.clock.now();
     snapshotToBuffer(tree, this.options.compressSnapshots).then(
       (snapshot) => {
         if (this.held.get(peer) !== held) return;
@@ -429,7 +461,7 @@ export class Replicator implements Committer {
         if (previous !== undefined) for (const bytes of previous) this.transport.send(peer, bytes);
         this.transport.send(peer, encodePayload({ kind: 'zab', message: { ...message, snapshot } }));
         for (const bytes of held) this.transport.send(peer, bytes);
-        this.host.log.info({ peer, zxid: zxidHex(message.zxid), sizeBytes: snapshot.length, ms: Date.now() - started }, 'sent a snapshot (SNAP)');
+        this.host.log.info({ peer, zxid: zxidHex(message.zxid), sizeBytes: snapshot.length, ms: this.platform.clock.now() - started }, 'sent a snapshot (SNAP)');
       },
       (error: Error) => {
         this.host.log.error({ peer, err: error.message }, 'could not serialise a snapshot for a learner');

@@ -5,9 +5,9 @@
  * dialler's id. Messages to a member without a live connection are dropped: the ZAB core
  * tolerates loss (it notices and retries or re-elects).
  */
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { nodePlatform } from '../../platform/index.js';
+import type { Listener, Platform, StreamSocket, TimerHandle } from '../../platform/index.js';
 
 /** A snapshot can be large; anything bigger than this is a broken or hostile peer. */
 export const MAX_QUORUM_FRAME_BYTES = 1024 * 1024 * 1024;
@@ -54,9 +54,11 @@ function frameOf(payload: Buffer): Buffer {
 }
 
 export class QuorumTransport {
-  private server: Server | null = null;
-  private readonly sockets = new Map<number, Socket>();
-  private readonly dialTimers = new Map<number, NodeJS.Timeout>();
+  private server: Listener | null = null;
+  private readonly sockets = new Map<number, StreamSocket>();
+  /** Sockets destroyed, or failed, whose 'close' has not come yet (net.Socket's `destroyed`). */
+  private readonly dead = new WeakSet<StreamSocket>();
+  private readonly dialTimers = new Map<number, TimerHandle>();
   private stopped = false;
 
   constructor(
@@ -65,19 +67,11 @@ export class QuorumTransport {
     private readonly peers: readonly PeerAddress[],
     private readonly handler: TransportHandler,
     private readonly log: Logger,
+    private readonly platform: Pick<Platform, 'net' | 'timers'> = nodePlatform,
   ) {}
 
   async start(): Promise<void> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.listen.port, host: this.listen.host }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (error) => this.log.error({ err: error.message }, 'quorum port error'));
+    this.server = await this.platform.net.listen(this.listen.host, this.listen.port, (socket) => this.accept(socket));
     for (const peer of this.peers) if (peer.id < this.myId) this.dial(peer);
   }
 
@@ -87,14 +81,14 @@ export class QuorumTransport {
 
   send(peer: number, payload: Buffer): void {
     const socket = this.sockets.get(peer);
-    if (socket === undefined || socket.destroyed) return;
+    if (socket === undefined || this.dead.has(socket)) return;
     socket.write(frameOf(payload));
   }
 
   private dial(peer: PeerAddress): void {
     if (this.stopped) return;
     this.dialTimers.delete(peer.id);
-    const socket = connect({ host: peer.host, port: peer.port, noDelay: true });
+    const socket = this.platform.net.connect(peer.host, peer.port);
     let opened = false;
     socket.once('connect', () => {
       opened = true;
@@ -103,7 +97,7 @@ export class QuorumTransport {
       socket.write(frameOf(hello));
       this.attach(peer.id, socket);
     });
-    socket.on('error', () => undefined);
+    socket.on('error', () => this.dead.add(socket));
     socket.once('close', () => {
       if (!opened) this.scheduleDial(peer);
     });
@@ -111,10 +105,10 @@ export class QuorumTransport {
 
   private scheduleDial(peer: PeerAddress): void {
     if (this.stopped || this.dialTimers.has(peer.id)) return;
-    this.dialTimers.set(peer.id, setTimeout(() => this.dial(peer), REDIAL_MS));
+    this.dialTimers.set(peer.id, this.platform.timers.after(REDIAL_MS, () => this.dial(peer)));
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: StreamSocket): void {
     socket.setNoDelay(true);
     const reader = new FrameReader();
     let peerId: number | null = null;
@@ -125,33 +119,38 @@ export class QuorumTransport {
           const id = frame.length === 8 ? Number(frame.readBigInt64BE(0)) : -1;
           if (!this.peers.some((p) => p.id === id) || id <= this.myId) throw new Error(`unexpected hello from member ${id}`);
           peerId = id;
-          socket.off('data', onData);
+          socket.removeAllListeners('data');
           this.attach(id, socket, reader);
         });
       } catch (error) {
         this.log.warn({ err: (error as Error).message }, 'bad quorum connection; closing it');
-        socket.destroy();
+        this.destroy(socket);
       }
     };
     socket.on('data', onData);
-    socket.on('error', () => undefined);
+    socket.on('error', () => this.dead.add(socket));
   }
 
-  private attach(peer: number, socket: Socket, reader = new FrameReader()): void {
+  private destroy(socket: StreamSocket): void {
+    this.dead.add(socket);
+    socket.destroy();
+  }
+
+  private attach(peer: number, socket: StreamSocket, reader = new FrameReader()): void {
     const previous = this.sockets.get(peer);
     this.sockets.set(peer, socket);
-    if (previous !== undefined) previous.destroy();
+    if (previous !== undefined) this.destroy(previous);
     this.log.info({ peer }, 'quorum connection up');
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, (frame) => this.handler.onFrame(peer, frame));
       } catch (error) {
         this.log.warn({ peer, err: (error as Error).message }, 'bad quorum frame; closing the connection');
-        socket.destroy();
+        this.destroy(socket);
       }
     });
-    socket.on('error', () => undefined);
     socket.once('close', () => {
+      this.dead.add(socket);
       if (this.sockets.get(peer) !== socket) return;
       this.sockets.delete(peer);
       this.log.info({ peer }, 'quorum connection lost');
@@ -163,12 +162,12 @@ export class QuorumTransport {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.dialTimers.values()) clearTimeout(timer);
+    for (const timer of this.dialTimers.values()) timer.cancel();
     this.dialTimers.clear();
-    for (const socket of this.sockets.values()) socket.destroy();
+    for (const socket of this.sockets.values()) this.destroy(socket);
     this.sockets.clear();
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await server.close();
   }
 }
