@@ -1,0 +1,241 @@
+/**
+ * One simulated run: an ensemble of real PaddockServers and real ZooKeeperClients inside
+ * one process under one seed.
+ *
+ *   setup        start the members, wait for a leader, create the keys (recorded ops)
+ *   faults       clients run the workload while the nemesis injects faults (virtualMs)
+ *   heal         every fault lifted, every member restarted; wait until all serve at the
+ *                same lastProcessedZxid
+ *   final        a fresh client syncReads every key; digests of every member; clients close
+ *
+ * The same seed (and options) gives the same history, byte for byte.
+ */
+import { mutations, resetMutations } from '../../src/platform/index.js';
+import type { Mutations } from '../../src/platform/index.js';
+import { Recorder, SimClient } from './client.js';
+import { SimCluster } from './cluster.js';
+import type { History, Op } from './history.js';
+import { Kernel } from './kernel.js';
+import { Nemesis } from './nemesis.js';
+import type { FaultProfile } from './nemesis.js';
+import { SimNetwork } from './network.js';
+import { DEFAULT_MIX, LAYOUT, finalReadPaths, nextOp } from './workload.js';
+import type { Layout, Mix } from './workload.js';
+
+export interface SimulationOptions {
+  seed: number;
+  /** Voting members: 3 or 5. Default 3. */
+  members?: number;
+  /** Observers besides. Default 0. */
+  observers?: number;
+  profile?: FaultProfile;
+  /** Virtual ms of the fault phase. Default 15000. */
+  virtualMs?: number;
+  /** Concurrent client slots. Default 4. */
+  clients?: number;
+  /** Ops each client keeps in flight (pipelined on its session). Default 2. */
+  pipeline?: number;
+  /** Switch one Paddock mutation on for the run (test/sim/mutants). */
+  mutation?: keyof Mutations;
+  mix?: Mix;
+  layout?: Layout;
+  extendedTypes?: boolean;
+  snapCount?: number;
+  /** Requested session timeout. Default 4000. */
+  sessionTimeoutMs?: number;
+  tearWrites?: boolean;
+  allowMajorityCrash?: boolean;
+  /** Mean virtual ms between client ops of one pipeline slot. Default 60. */
+  thinkMs?: number;
+}
+
+export interface SimulationStats {
+  seed: number;
+  virtualMs: number;
+  realMs: number;
+  events: number;
+  eventsPerSecond: number;
+  operations: number;
+  completedOk: number;
+  failed: number;
+  unknown: number;
+  clientsCreated: number;
+  faults: Record<string, number>;
+  memberStarts: number[];
+  appliedTxns: number[];
+  finalZxid: string;
+  network: SimNetwork['stats'];
+}
+
+export interface SimulationResult {
+  history: History;
+  trace: string[];
+  stats: SimulationStats;
+}
+
+const SETUP_LIMIT_MS = 30_000;
+const CONVERGE_LIMIT_MS = 60_000;
+const MAX_OPS_PER_WORKER = 100_000;
+
+export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  resetMutations();
+  if (options.mutation) mutations[options.mutation] = true;
+  try {
+    return await simulate(options);
+  } finally {
+    resetMutations();
+  }
+}
+
+async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const started = performance.now();
+  const kernel = new Kernel({ seed: options.seed });
+  const network = new SimNetwork(kernel);
+  const recorder = new Recorder(kernel);
+  const layout = options.layout ?? LAYOUT;
+  const mix = options.mix ?? DEFAULT_MIX;
+  const cluster = new SimCluster(kernel, network, recorder, {
+    voters: options.members ?? 3,
+    observers: options.observers ?? 0,
+    snapCount: options.snapCount ?? 100,
+    extendedTypes: options.extendedTypes ?? false,
+  });
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 4000;
+  const clients: SimClient[] = [];
+  const prng = kernel.prng('workload');
+  let nextClientId = 0;
+  const newClient = (): SimClient => {
+    const id = nextClientId++;
+    const host = `c${id}`;
+    const incarnation = kernel.incarnation(host);
+    // Each client tries the members in its own order.
+    const hosts = prng.shuffle(cluster.hosts.map((h) => `${h}:2181`));
+    const client = new SimClient({
+      id,
+      host,
+      platform: kernel.platformFor(incarnation, { net: network.host(host, incarnation) }),
+      connectString: hosts.join(','),
+      sessionTimeoutMs,
+      recorder,
+      kernel,
+    });
+    clients.push(client);
+    client.start();
+    kernel.trace(`client ${id}: new`);
+    return client;
+  };
+  const ready = (client: SimClient) => client.state !== 'connecting';
+
+  // ---- setup ----
+  for (const member of cluster.members) cluster.start(member);
+  if (!(await kernel.runUntil(() => cluster.converged() && cluster.leader !== undefined, SETUP_LIMIT_MS))) {
+    kernel.fail('no leader with every member serving within the setup time');
+  }
+  const setup = newClient();
+  await kernel.runUntil(() => ready(setup), SETUP_LIMIT_MS);
+  if (setup.state !== 'ready') kernel.fail('the setup client got no session');
+  for (const path of [...layout.parents, ...layout.keys]) {
+    await kernel.settle(setup.run({ type: 'create', path, data: 'init', mode: 'persistent' }), SETUP_LIMIT_MS, `setup create ${path}`);
+  }
+  if (kernel.failed) throw kernel.failed;
+
+  // ---- faults ----
+  let phase: 'faults' | 'final' = 'faults';
+  const slotCount = options.clients ?? 4;
+  const slots: SimClient[] = Array.from({ length: slotCount }, () => newClient());
+  const thinkMs = options.thinkMs ?? 60;
+  const sleep = (ms: number) => new Promise<void>((resolve) => kernel.schedule(ms, resolve));
+  let opSerial = 0;
+  const worker = async (slot: number): Promise<void> => {
+    for (let i = 0; i < MAX_OPS_PER_WORKER && phase === 'faults'; i++) {
+      await sleep(prng.between(0, 2 * thinkMs));
+      if (phase !== 'faults') return;
+      let client = slots[slot]!;
+      if (client.state === 'gone') {
+        client = slots[slot] = newClient();
+        continue;
+      }
+      if (client.state !== 'ready') continue;
+      const op: Op = nextOp(mix, {
+        prng,
+        layout,
+        value: `c${client.id}.${opSerial++}`,
+        versions: client.versions,
+        created: client.created,
+        extendedTypes: options.extendedTypes ?? false,
+      });
+      // Only one close per client; other slots of this client stop issuing then.
+      if (op.type === 'closeSession' && client.inFlight > 0) continue;
+      await client.run(op);
+    }
+  };
+  const workers: Array<Promise<void>> = [];
+  for (let slot = 0; slot < slotCount; slot++) {
+    for (let p = 0; p < (options.pipeline ?? 2); p++) workers.push(worker(slot).catch((error: Error) => kernel.fail(`worker: ${error.stack ?? error.message}`)));
+  }
+  const nemesis = new Nemesis(kernel, cluster, {
+    profile: options.profile ?? 'all',
+    clientHosts: () => clients.filter((c) => c.state !== 'gone').map((c) => c.options.host),
+    tearWrites: options.tearWrites,
+    allowMajorityCrash: options.allowMajorityCrash,
+  });
+  nemesis.start();
+  const faultEnd = kernel.now + (options.virtualMs ?? 15_000);
+  while (kernel.now < faultEnd) {
+    await kernel.runFor(Math.min(1000, faultEnd - kernel.now));
+    cluster.digestIfAligned();
+  }
+
+  // ---- heal ----
+  phase = 'final';
+  nemesis.healAll();
+  if (!(await kernel.runUntil(() => cluster.converged(), CONVERGE_LIMIT_MS))) {
+    kernel.fail(`the members did not converge within ${CONVERGE_LIMIT_MS} virtual ms after the heal`);
+    throw kernel.failed!;
+  }
+
+  // ---- final reads ----
+  const reader = newClient();
+  await kernel.runUntil(() => ready(reader), SETUP_LIMIT_MS);
+  if (reader.state !== 'ready') kernel.fail('the final reader got no session after the heal');
+  for (const path of finalReadPaths(layout)) await kernel.settle(reader.run({ type: 'syncRead', path }), SETUP_LIMIT_MS, `final syncRead ${path}`);
+  for (const path of ['/e', layout.sequentialParent]) await kernel.settle(reader.run({ type: 'getChildren', path, watch: false }), SETUP_LIMIT_MS, `final getChildren ${path}`);
+  await kernel.runUntil(() => cluster.converged() && workersIdle(clients), CONVERGE_LIMIT_MS);
+  if (!(await kernel.runUntil(() => cluster.converged(), CONVERGE_LIMIT_MS))) kernel.fail('the members did not converge after the final reads');
+  cluster.digestIfAligned();
+
+  // ---- close ----
+  for (const client of clients) void client.shutdown();
+  await kernel.runFor(2000);
+  await Promise.race([Promise.all(workers), Promise.resolve()]);
+  if (kernel.failed) throw kernel.failed;
+
+  const realMs = performance.now() - started;
+  const ops = recorder.operations;
+  const last = cluster.members[0]!.server?.tree.lastProcessedZxid ?? 0n;
+  return {
+    history: { operations: ops, events: recorder.events, members: cluster.records() },
+    trace: kernel.traceLines(),
+    stats: {
+      seed: options.seed,
+      virtualMs: kernel.elapsed,
+      realMs: Math.round(realMs),
+      events: kernel.eventsRun,
+      eventsPerSecond: Math.round(kernel.eventsRun / (realMs / 1000)),
+      operations: ops.length,
+      completedOk: ops.filter((o) => o.outcome?.type === 'ok').length,
+      failed: ops.filter((o) => o.outcome?.type === 'fail').length,
+      unknown: ops.filter((o) => o.outcome === null || o.outcome.type === 'unknown').length,
+      clientsCreated: nextClientId,
+      faults: Object.fromEntries([...nemesis.counts].sort()),
+      memberStarts: cluster.members.map((m) => m.starts),
+      appliedTxns: cluster.members.map((m) => m.record.applied.length),
+      finalZxid: last.toString(16),
+      network: network.stats,
+    },
+  };
+}
+
+function workersIdle(clients: SimClient[]): boolean {
+  return clients.every((c) => c.inFlight === 0);
+}
