@@ -88,3 +88,17 @@ export const nodeFileSystem: FileSystem = {
   },
   truncateFile: (path, sizeBytes) => truncate(path, sizeBytes),
 };
+
+/**
+ * Cuts a file and makes the cut durable: a truncation that only reached the page cache
+ * comes undone in a crash, bringing back records that recovery or a TRUNC removed.
+ */
+export async function truncateDurably(fs: FileSystem, path: string, sizeBytes: number): Promise<void> {
+  const file = await fs.openExisting(path);
+  try {
+    await file.truncate(sizeBytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { DataTree } from '../tree/index.js';
 import type { FileSystem } from './fs.js';
+import { truncateDurably } from './fs.js';
 import { listSnapshots, readSnapshot, SnapshotCorruptError } from './snapshot.js';
 import { listSegments, LogCorruptError, scanSegment } from './txnlog.js';
 
@@ -110,7 +111,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     if (scan.txns.length === 0) {
       await fs.remove(scan.file);
     } else {
-      await fs.truncateFile(scan.file, scan.damage.offset);
+      await truncateDurably(fs, scan.file, scan.damage.offset);
     }
     if (torn) {
       log.warn(where, 'cut off a torn write at the end of the transaction log');

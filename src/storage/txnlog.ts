@@ -14,6 +14,7 @@ import { JuteReader, JuteWriter } from '../jute/index.js';
 import { readTxn, writeTxn } from '../tree/index.js';
 import type { Txn } from '../tree/index.js';
 import type { FileSystem, StorageFile } from './fs.js';
+import { truncateDurably } from './fs.js';
 
 export const LOG_MAGIC = 0x50444c47; // "PDLG"
 export const LOG_VERSION = 1;
@@ -154,7 +155,7 @@ export class TxnLog {
         if (record === null || typeof record === 'string' || record.txn.zxid > zxid) break;
         offset = record.next;
       }
-      await fs.truncateFile(file, offset);
+      await truncateDurably(fs, file, offset);
     }
     await fs.syncDir(dir);
     this.lastZxid = zxid;
