@@ -12,6 +12,8 @@ import { USAGE, parseOptions } from './options.js';
 import type { BenchOptions } from './options.js';
 import { formatHeader, formatReport, gitCommit, machineMeta, reportJson } from './report.js';
 import type { BenchReport } from './report.js';
+import { ENSEMBLE_TIMING } from './ensembles.js';
+import { runEnsembleCase } from './ensemble.js';
 import { runRestartCase } from './restart.js';
 import { THROUGHPUT_GROUPS, runThroughputGroup } from './throughput.js';
 
@@ -34,10 +36,19 @@ function initialReport(options: BenchOptions, argv: string[]): BenchReport {
         restartZnodes: options.nodes,
         zkHeapMb: options.zkHeapMb,
         cpuProfile: options.cpuProfDir !== null,
+        ...(options.groups.includes('ensemble')
+          ? {
+              ensembleTickTime: ENSEMBLE_TIMING.tickTime,
+              ensembleInitLimit: ENSEMBLE_TIMING.initLimit,
+              ensembleSyncLimit: ENSEMBLE_TIMING.syncLimit,
+              failovers: options.failovers,
+            }
+          : {}),
       },
     },
     throughput: [],
     restart: [],
+    ensemble: [],
     failures: [],
     totalSeconds: 0,
   };
@@ -70,6 +81,10 @@ async function runAll(options: BenchOptions, report: BenchReport): Promise<void>
         report.failures.push({ group: 'restart', error: String((error as Error).stack ?? error) });
         log(`case restart FAILED: ${(error as Error).message}`);
       }
+    }
+    if (options.groups.includes('ensemble') && !aborted()) {
+      log(`case ensemble: 3 members of each on this machine: writes, reads spread over members, ${options.failovers} leader SIGKILL(s)`);
+      await runEnsembleCase(root, options, report, log);
     }
   } finally {
     report.totalSeconds = (Date.now() - started) / 1000;

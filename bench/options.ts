@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { SERVER_KINDS } from './servers.js';
 import type { ServerKind } from './servers.js';
 
-export const CASE_GROUPS = ['getData', 'setData', 'durable', 'restart'] as const;
+export const CASE_GROUPS = ['getData', 'setData', 'durable', 'restart', 'ensemble'] as const;
 export type CaseGroup = (typeof CASE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -15,6 +15,8 @@ export interface BenchOptions {
   measureMs: number;
   /** Znodes loaded for the restart case. */
   nodes: number;
+  /** Leader kills of the ensemble case. */
+  failovers: number;
   zkHeapMb: number;
   servers: ServerKind[];
   /** Run Paddock with --cpu-prof, profiles written here. */
@@ -25,12 +27,14 @@ export const USAGE = `Usage: npm run bench -- [options]     (or: node dist/bench
 
 Runs each case against Paddock and against Apache ZooKeeper 3.8, one server at a time.
 
-  --quick             short run (about a minute): 3 s windows, 100,000 znodes for restart
+  --quick             short run (about two minutes): 3 s windows, 100,000 znodes for restart,
+                      1 failover in the ensemble case
   --only CASES        comma-separated subset of: ${CASE_GROUPS.join(', ')}
   --json FILE         also write the results as JSON
   --duration S        measured seconds per case (default 10, --quick 3)
   --warmup S          warm-up seconds before each measurement (default 2, --quick 1)
   --nodes N           znodes for the restart case (default 1000000, --quick 100000)
+  --failovers N       leader kills in the ensemble case (default 3, --quick 1)
   --zk-heap-mb M      -Xmx of ZooKeeper's JVM (default 1000, as zkEnv.sh)
   --servers LIST      paddock,zookeeper (default both)
   --cpu-prof DIR      run Paddock under node --cpu-prof, profiles into DIR
@@ -55,6 +59,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       nodes: { type: 'string' },
+      failovers: { type: 'string' },
       'zk-heap-mb': { type: 'string' },
       servers: { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -81,6 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmupMs: 1000 * positiveNumber('warmup', values.warmup, quick ? 1 : 2),
     measureMs: 1000 * positiveNumber('duration', values.duration, quick ? 3 : 10),
     nodes,
+    failovers: Math.max(1, Math.min(20, Math.floor(positiveNumber('failovers', values.failovers, quick ? 1 : 3)))),
     zkHeapMb: Math.floor(positiveNumber('zk-heap-mb', values['zk-heap-mb'], 1000)),
     servers: servers as ServerKind[],
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),

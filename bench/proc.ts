@@ -63,22 +63,38 @@ export function readMachineCpuSeconds(): { busy: number; total: number } | null 
   return { busy: busy / CLOCK_TICKS_PER_SECOND, total: (busy + idle + iowait) / CLOCK_TICKS_PER_SECOND };
 }
 
-/** CPU use over an interval, in % of one core (200 % = both cores of a 2-core machine). */
+/** CPU seconds of several processes together; null when any of them is gone. */
+function sumProcessCpuSeconds(pids: readonly number[]): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    const seconds = readProcessCpuSeconds(pid);
+    if (seconds === null) return null;
+    sum += seconds;
+  }
+  return sum;
+}
+
+/**
+ * CPU use over an interval, in % of one core (200 % = both cores of a 2-core machine). The
+ * server is one process or several (the members of an ensemble, added up).
+ */
 export class CpuMeter {
   private readonly startNs = process.hrtime.bigint();
   private readonly startSelf = process.cpuUsage();
+  private readonly serverPids: readonly number[];
   private readonly startServer: number | null;
   private readonly startMachine: { busy: number; total: number } | null;
 
-  constructor(private readonly serverPid: number) {
-    this.startServer = readProcessCpuSeconds(serverPid);
+  constructor(serverPid: number | readonly number[]) {
+    this.serverPids = typeof serverPid === 'number' ? [serverPid] : serverPid;
+    this.startServer = sumProcessCpuSeconds(this.serverPids);
     this.startMachine = readMachineCpuSeconds();
   }
 
   read(): { serverPct: number; benchPct: number; machinePct: number } {
     const wallS = Number(process.hrtime.bigint() - this.startNs) / 1e9;
     const self = process.cpuUsage(this.startSelf);
-    const server = readProcessCpuSeconds(this.serverPid);
+    const server = sumProcessCpuSeconds(this.serverPids);
     const machine = readMachineCpuSeconds();
     const pct = (seconds: number) => (wallS > 0 ? (100 * seconds) / wallS : NaN);
     return {

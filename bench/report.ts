@@ -1,6 +1,7 @@
 /** The printed tables and the JSON file of a bench run. */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { EnsembleResult } from './ensemble.js';
 import type { RestartResult } from './restart.js';
 import { SERVER_LABEL } from './servers.js';
 import type { ServerKind } from './servers.js';
@@ -25,6 +26,7 @@ export interface BenchReport {
   meta: RunMeta;
   throughput: ThroughputResult[];
   restart: RestartResult[];
+  ensemble: EnsembleResult[];
   /** Cases that failed, with the error. */
   failures: Array<{ group: string; error: string }>;
   totalSeconds: number;
@@ -171,6 +173,48 @@ function restartRatios(results: RestartResult[]): string | null {
   );
 }
 
+function ensembleTable(results: EnsembleResult[]): string {
+  const rows = results.map((r) => {
+    const elected = r.failovers.map((f) => f.electedMs).filter(Number.isFinite);
+    return [
+      SERVER_LABEL[r.server],
+      (r.startMs / 1000).toFixed(2),
+      mib(r.idleRssBytes),
+      mib(r.rssBytes),
+      mib(r.peakRssBytes),
+      r.memory.map((m) => mib(m.rssBytes)).join(' / '),
+      int(r.failoverMedianMs),
+      int(r.failoverMaxMs),
+      r.failovers.map((f) => int(f.failoverMs)).join(' '),
+      elected.length === 0 ? '-' : elected.map((ms) => int(ms)).join(' '),
+      String(r.failovers.reduce((sum, f) => sum + f.failedWrites, 0)),
+      r.failovers.map((f) => (f.rejoinMs / 1000).toFixed(1)).join(' '),
+    ];
+  });
+  return table(
+    ['server', 'start s', 'idle RSS MiB', 'RSS MiB', 'peak RSS MiB', 'RSS per member MiB', 'failover ms p50', 'max', 'each run ms', 'leader seen ms', 'failed writes', 'rejoin s'],
+    rows,
+    1,
+  );
+}
+
+function ensembleRatios(results: EnsembleResult[]): string | null {
+  const p = results.find((r) => r.server === 'paddock');
+  const z = results.find((r) => r.server === 'zookeeper');
+  if (!p || !z) return null;
+  const rows = p.load.flatMap((pl) => {
+    const zl = z.load.find((candidate) => candidate.caseId === pl.caseId);
+    return zl ? [[pl.caseId, ratio(pl.opsPerSecond, zl.opsPerSecond), ratio(pl.latency.p50Ms, zl.latency.p50Ms), ratio(pl.latency.p99Ms, zl.latency.p99Ms)]] : [];
+  });
+  const loads = table(['Paddock / ZooKeeper', 'ops/s', 'p50', 'p99'], rows, 1);
+  const rest = table(
+    ['Paddock / ZooKeeper', 'start', 'failover p50', 'failover max', 'RSS after load', 'peak RSS'],
+    [['ensemble', ratio(p.startMs, z.startMs), ratio(p.failoverMedianMs, z.failoverMedianMs), ratio(p.failoverMaxMs, z.failoverMaxMs), ratio(p.rssBytes, z.rssBytes), ratio(p.peakRssBytes, z.peakRssBytes)]],
+    1,
+  );
+  return loads + '\n\n' + rest;
+}
+
 export function formatReport(report: BenchReport): string {
   const parts = [formatHeader(report.meta), ''];
   if (report.throughput.length > 0) {
@@ -208,6 +252,25 @@ export function formatReport(report: BenchReport): string {
     );
     const ratios = restartRatios(report.restart);
     if (ratios) parts.push('Ratios Paddock / ZooKeeper: creates/s > 1 favours Paddock; disk, restart time and RSS < 1 favour Paddock.', ratios, '');
+  }
+  if (report.ensemble.length > 0) {
+    const first = report.ensemble[0]!;
+    parts.push(
+      `Ensemble of ${first.members} on this machine (tickTime=${first.tickTime}, initLimit=${first.initLimit}, syncLimit=${first.syncLimit}, forceSync=yes on both),` +
+        ' one ensemble at a time; sessions spread round robin over the members, each session on one member',
+      throughputTable(report.ensemble.flatMap((r) => r.load)),
+      '',
+      'server CPU = the three members together (% of one core); peak RSS = the three members\' VmHWM added up.',
+      '',
+      'Start, memory and failover: start = spawn of all three until one leads and two follow; RSS = the three members after the load;',
+      'failover = SIGKILL of the leader until the first write issued after it is acknowledged (writer: one setData outstanding,',
+      'on a follower, connect string of all members); leader seen = until a survivor\'s srvr says leader; rejoin = restart of the',
+      'killed member until all three serve again.',
+      ensembleTable(report.ensemble),
+      '',
+    );
+    const ratios = ensembleRatios(report.ensemble);
+    if (ratios) parts.push('Ratios Paddock / ZooKeeper: ops/s > 1 favours Paddock; latency, start, failover time and RSS < 1 favour Paddock.', ratios, '');
   }
   for (const failure of report.failures) parts.push(`FAILED ${failure.group}: ${failure.error}`);
   parts.push(`total ${report.totalSeconds.toFixed(0)} s`);
