@@ -49,11 +49,15 @@ export interface ServerView {
   ensemble?: {
     /** ZooKeeper's zk_peer_state, e.g. "following - broadcast". */
     peerState: string;
-    /** Leader only: learners with a live quorum connection, and the voters among them. */
-    followers?: number;
-    syncedFollowers?: number;
-    observers?: number;
     quorumSize: number;
+    /** Elections of this member (LOOKING until serving), as ZooKeeper's election_time summary. */
+    electionTime: { count: number; sumMs: number; minMs: number; maxMs: number };
+    /** Leader only, from the leader role: every learner, the synced voters and observers. */
+    learners?: number;
+    syncedFollowers?: number;
+    syncedObservers?: number;
+    /** Leader only (Paddock's own key): proposals not committed yet. */
+    pendingProposals?: number;
   };
 }
 
@@ -98,6 +102,11 @@ function cons(view: ServerView): string {
   return lines.join('\n') + '\n\n';
 }
 
+/** A double as Java prints it (AvgMinMaxCounter's avg): 12.0, 3.25. */
+function javaDouble(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
+
 function mntr(view: ServerView): string {
   const memory = process.memoryUsage();
   const rows: Array<[string, string | number]> = [
@@ -122,7 +131,24 @@ function mntr(view: ServerView): string {
   const e = view.ensemble;
   if (e !== undefined) {
     rows.push(['zk_peer_state', e.peerState], ['zk_quorum_size', e.quorumSize]);
-    if (e.followers !== undefined) rows.push(['zk_learners', e.followers], ['zk_synced_followers', e.syncedFollowers ?? 0], ['zk_synced_observers', e.observers ?? 0]);
+    const t = e.electionTime;
+    rows.push(
+      ['zk_avg_election_time', javaDouble(t.count === 0 ? 0 : Math.round((t.sumMs / t.count) * 1e4) / 1e4)],
+      ['zk_min_election_time', t.minMs],
+      ['zk_max_election_time', t.maxMs],
+      ['zk_cnt_election_time', t.count],
+      ['zk_sum_election_time', t.sumMs],
+    );
+    if (e.learners !== undefined) {
+      rows.push(
+        ['zk_learners', e.learners],
+        ['zk_synced_followers', e.syncedFollowers ?? 0],
+        ['zk_synced_non_voting_followers', 0],
+        ['zk_synced_observers', e.syncedObservers ?? 0],
+        ['zk_pending_syncs', 0],
+        ['zk_pending_proposals', e.pendingProposals ?? 0],
+      );
+    }
   }
   return rows.map(([key, value]) => `${key}\t${value}`).join('\n') + '\n';
 }

@@ -238,8 +238,11 @@ export class Pipeline {
     this.drain(session);
   }
 
-  /** Applies a committed txn: tree, then watches, then the reply, in that order. */
-  commit(txn: Txn): void {
+  /**
+   * Applies a committed txn: tree, then watches, then the reply, in that order. Returns the
+   * session whose request this server answered with it (null when the txn was not one of ours).
+   */
+  commit(txn: Txn): ClientSession | null {
     const { result, events } = this.tree.apply(txn);
     this.preparer.committed(txn.zxid);
     for (const event of events) this.watches.trigger(event.type, event.path, this.settings.skipAcl ? undefined : event.acl);
@@ -256,7 +259,9 @@ export class Pipeline {
       flight.entry.reply = flight.onApplied ? this.buildReply(flight.session, () => flight.onApplied!(result, txn)) : null;
       flight.entry.awaitingCommit = false;
       this.drain(flight.session);
+      return flight.session;
     }
+    return null;
   }
 
   /** Sends every reply at the head of the queue that is ready, executing reads as they come up. */

@@ -39,6 +39,7 @@ import { ClientSession, Pipeline } from './pipeline.js';
 import { handleRequest } from './requests.js';
 import { reapCandidates } from './reaper.js';
 import { replyFrame } from './replies.js';
+import { OWNER_CHECKED_OPS, SessionOwners } from './owners.js';
 import { Replicator, loadEnsembleState } from './quorum/replicator.js';
 import type { ForwardedRequest } from './quorum/messages.js';
 import type { Watcher } from '../watch/index.js';
@@ -81,6 +82,8 @@ export class PaddockServer implements ConnectionHandler {
   private packetsSentTotal = 0;
   /** Set in an ensemble (two or more server.N lines); null when standalone. */
   replicator: Replicator | null = null;
+  /** Leader: the member holding each session (SessionMoved); empty elsewhere. */
+  readonly owners = new SessionOwners();
   /** The client request being handled, for forwarding it to the leader. */
   private current: { type: number; body: Buffer } | null = null;
   readonly platform: Platform;
@@ -202,7 +205,11 @@ export class PaddockServer implements ConnectionHandler {
         },
         treeReplaced: () => this.treeReplaced(),
         roleChanged: (change) => this.roleChanged(change),
-        forwardedRequest: (request) => this.forwardedRequest(request),
+        forwardedRequest: (request, from) => this.forwardedRequest(request, from),
+        revalidated: (sessionId, from) => {
+          this.owners.claim(sessionId, from);
+          this.log.debug({ session: sessionId.toString(16), owner: from }, 'session revalidated on a learner');
+        },
         sessionsTouched: (ids) => {
           const now = this.now();
           for (const id of ids) this.sessions.touch(id, now);
@@ -219,9 +226,22 @@ export class PaddockServer implements ConnectionHandler {
 
   /** A committed txn on an ensemble member: applied, and its session tracked here too. */
   private applyReplicated(txn: Txn): void {
-    this.pipeline.commit(txn);
+    const answered = this.pipeline.commit(txn);
+    if (answered !== null && txn.body.type === OpCode.error && txn.body.err === Err.SessionMoved) this.sessionMovedAway(answered);
     this.options.onApplied?.(txn);
     if (txn.body.type === OpCode.createSession) this.sessions.add(txn.sessionId, txn.body.timeoutMs, this.now());
+  }
+
+  /**
+   * A request of ours was refused with SessionMoved: the client holds its session through
+   * another member now, so this connection is stale (ZooKeeper closes it too, ZOOKEEPER-710).
+   * Its reply was queued first and goes out before the close.
+   */
+  private sessionMovedAway(session: ClientSession): void {
+    const connection = this.connectionBySession.get(session.id);
+    if (connection === undefined || connection.session !== session) return;
+    this.log.info({ session: session.id.toString(16) }, 'session moved to another member; closing its connection here');
+    connection.close();
   }
 
   private treeReplaced(): void {
@@ -236,6 +256,8 @@ export class PaddockServer implements ConnectionHandler {
 
   private roleChanged(change: RoleChange): void {
     this.options.onRoleChange?.(change);
+    // Owners are the leader's, for its term: a new leader learns them again.
+    this.owners.clear();
     const replicator = this.replicator!;
     if (!change.serving) {
       // ZooKeeper closes client connections while it is not serving: they try another member.
@@ -274,12 +296,13 @@ export class PaddockServer implements ConnectionHandler {
     }
   }
 
-  /** Leader: a write a learner forwarded, prepared with the session's auth ids from there. */
-  private forwardedRequest(request: ForwardedRequest): void {
+  /** Leader: a write learner `from` forwarded, prepared with the session's auth ids from there. */
+  private forwardedRequest(request: ForwardedRequest, from: number): void {
     const session = new ClientSession(request.sessionId);
     for (const id of request.authIds) session.addAuthId(id);
     session.cxid = request.cxid;
     if (request.type === OpCode.createSession) {
+      this.owners.claim(request.sessionId, from);
       const timeoutMs = request.body.length >= 4 ? request.body.readInt32BE(0) : this.config.minSessionTimeoutMs;
       this.pipeline.submitWrite(session, () => ({ type: OpCode.createSession, timeoutMs }), null);
       return;
@@ -288,6 +311,12 @@ export class PaddockServer implements ConnectionHandler {
       // Expired (or never known) here, where expiry is decided: an error txn answers the
       // client on its member, and no ephemeral can be created for a dead session.
       this.pipeline.submitWrite(session, () => ({ type: OpCode.error, err: Err.SessionExpired }), null);
+      return;
+    }
+    if (OWNER_CHECKED_OPS.has(request.type) && !this.owners.check(request.sessionId, from)) {
+      // The client moved to another member after `from` took this write: refused, answered there.
+      this.log.info({ session: request.sessionId.toString(16), from, owner: this.owners.owner(request.sessionId) }, 'write from a member that no longer holds the session (SessionMoved)');
+      this.pipeline.submitWrite(session, () => ({ type: OpCode.error, err: Err.SessionMoved }), null);
       return;
     }
     try {
@@ -417,6 +446,16 @@ export class PaddockServer implements ConnectionHandler {
       this.saslStep(connection, session, header.xid, frame.subarray(reader.position));
       return;
     }
+    if (replicator?.isLeader && replicator.serving && OWNER_CHECKED_OPS.has(header.type) && !this.owners.check(session.id, this.config.serverId)) {
+      // A stale connection on the leader: the client resumed its session on a learner since.
+      this.pipeline.submitWrite(
+        session,
+        () => ({ type: OpCode.error, err: Err.SessionMoved }),
+        (result, txn) => replyFrame(header.xid, txn.zxid, result.err),
+        () => connection.close(),
+      );
+      return;
+    }
     const body = frame.subarray(reader.position);
     this.current = replicator ? { type: header.type, body } : null;
     let outcome: ReturnType<typeof handleRequest>;
@@ -473,6 +512,7 @@ export class PaddockServer implements ConnectionHandler {
     if (request.sessionId === 0n) {
       const id = this.sessions.newSessionId();
       this.sessions.add(id, timeoutMs, this.now());
+      if (this.replicator?.isLeader) this.owners.claim(id, this.config.serverId);
       const session = this.attach(connection, id);
       // On a learner the createSession goes to the leader, with the timeout as its body.
       if (this.replicator) this.current = { type: OpCode.createSession, body: int32(timeoutMs) };
@@ -492,9 +532,17 @@ export class PaddockServer implements ConnectionHandler {
       connection.close();
       return;
     }
+    const replicator = this.replicator;
+    if (replicator?.isLeader) this.owners.claim(request.sessionId, this.config.serverId);
+    else if (replicator && replicator.serving && !replicator.revalidate(request.sessionId)) {
+      // The leader must hear of the move before anything we forward for the session.
+      this.log.info({ session: request.sessionId.toString(16) }, 'refusing session: the leader is out of reach to revalidate it');
+      connection.close();
+      return;
+    }
     info.timeoutMs = timeoutMs;
     this.sessions.touch(request.sessionId, this.now());
-    this.replicator?.touched.add(request.sessionId);
+    replicator?.touched.add(request.sessionId);
     const previous = this.connectionBySession.get(request.sessionId);
     if (previous && previous !== connection) previous.close();
     const session = this.attach(connection, request.sessionId);
@@ -569,6 +617,7 @@ export class PaddockServer implements ConnectionHandler {
 
   private onSessionClosed(sessionId: bigint): void {
     this.sessions.remove(sessionId);
+    this.owners.forget(sessionId);
     const connection = this.connectionBySession.get(sessionId);
     // A client-initiated close sends its reply first (the request's `after` closes the socket).
     if (connection && connection.session && connection.session.queue.length === 0) connection.close();

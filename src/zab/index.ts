@@ -5,7 +5,7 @@
  * or disk.
  */
 export { ZabNode } from './node.js';
-export type { ZabStatus } from './node.js';
+export type { LearnerStatus, ZabStatus } from './node.js';
 export { encodeMessage, decodeMessage, writeMessage, readMessage, PacketType } from './codec.js';
 export { betterVote } from './election.js';
 export { planSync } from './leader.js';

@@ -290,4 +290,11 @@ export class LeaderRole {
   status(): { phase: LeaderPhase; epoch: number | null; learners: ServerId[] } {
     return { phase: this.phase, epoch: this.newEpoch, learners: [...this.learners.keys()] };
   }
+
+  /** The learners as this leader sees them, in id order (LearnerHandler phase synced = synced). */
+  learnerStatus(): Array<{ id: ServerId; voter: boolean; synced: boolean }> {
+    return [...this.learners.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((h) => ({ id: h.id, voter: !h.observer, synced: h.phase === 'synced' }));
+  }
 }

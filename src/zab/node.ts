@@ -30,6 +30,18 @@ export interface ZabStatus {
   lastLoggedZxid: bigint;
   durableZxid: bigint;
   committedZxid: bigint;
+  /** Logged but not committed yet (on a leader: proposals waiting for a quorum's acks). */
+  pendingProposals: number;
+  /** Leader only (null otherwise): every learner that sent FOLLOWERINFO, synced once it acked NEWLEADER. */
+  learners: LearnerStatus[] | null;
+}
+
+export interface LearnerStatus {
+  id: ServerId;
+  /** A voter (follower); false for an observer. */
+  voter: boolean;
+  /** Acked NEWLEADER: it gets proposals (or INFORMs) and counts for commits. */
+  synced: boolean;
 }
 
 export class ZabNode {
@@ -76,6 +88,8 @@ export class ZabNode {
       lastLoggedZxid: core.log.lastZxid,
       durableZxid: core.durableZxid,
       committedZxid: core.committedZxid,
+      pendingProposals: core.log.indexAfter(core.log.lastZxid) - core.log.indexAfter(core.committedZxid),
+      learners: lead?.learnerStatus() ?? null,
     };
   }
 

@@ -5,6 +5,7 @@
  * minority that cannot write, observers. After each test the members' trees are identical.
  */
 import assert from 'node:assert/strict';
+import { createServer, connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { ZooKeeperClient, ZooKeeperError } from '../../src/client/index.js';
 import { Ensemble } from '../support/ensemble.js';
@@ -39,6 +40,21 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
   }
 }
 
+/** True when something accepts a TCP connection on 127.0.0.1:port. */
+function accepts(port: number, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    function finish(ok: boolean): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    }
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
 async function writeN(c: ZooKeeperClient, prefix: string, n: number): Promise<void> {
   const pending: Array<Promise<unknown>> = [];
   for (let i = 0; i < n; i++) pending.push(c.create(`${prefix}-${i}`, `v${i}`));
@@ -55,7 +71,18 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     const mntr = await fourLetterWord(e.member(leader).clientPort, 'mntr');
     assert.match(mntr, /zk_server_state\tleader/);
     assert.match(mntr, /zk_peer_state\tleading - broadcast/);
-    assert.match(mntr, /zk_synced_followers\t2/);
+    // From the leader role's learners and log, not from sockets.
+    assert.match(mntr, /zk_learners\t2\n/);
+    assert.match(mntr, /zk_synced_followers\t2\n/);
+    assert.match(mntr, /zk_synced_observers\t0\n/);
+    assert.match(mntr, /zk_pending_proposals\t0\n/);
+    assert.match(mntr, /zk_cnt_election_time\t[1-9]/);
+    assert.match(mntr, /zk_avg_election_time\t\d+(\.\d+)?\n/);
+    // Every member listens on its election port (votes) as well as its quorum port.
+    for (const m of e.members) {
+      assert.equal(await accepts(m.electionPort), true, `member ${m.id} election port`);
+      assert.equal(await accepts(m.quorumPort), true, `member ${m.id} quorum port`);
+    }
     const follower = e.members.find((m) => m.id !== leader)!;
     assert.match(await fourLetterWord(follower.clientPort, 'srvr'), /Mode: follower/);
 
@@ -251,6 +278,10 @@ void describe('larger ensembles', { timeout: 180_000 }, () => {
     const e = await ensemble(3, 1);
     await e.waitStable();
     assert.equal(await e.mode(4), 'observer');
+    const leaderMntr = await fourLetterWord(e.member(await e.waitStable()).clientPort, 'mntr');
+    assert.match(leaderMntr, /zk_learners\t3\n/);
+    assert.match(leaderMntr, /zk_synced_followers\t2\n/);
+    assert.match(leaderMntr, /zk_synced_observers\t1\n/);
     const obs = await client(e, [4]);
     await obs.create('/from-observer', 'o');
     await obs.sync('/');
@@ -266,6 +297,30 @@ void describe('larger ensembles', { timeout: 180_000 }, () => {
     e.start(4);
     await e.waitStable();
     await voters.close();
+    await e.assertTreesIdentical();
+  });
+
+  test('a member that cannot listen on its election port does not start; the others elect without it', async () => {
+    const e = await Ensemble.create({ voters: 3 });
+    ensembles.push(e);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(e.member(3).electionPort, '127.0.0.1', resolve));
+    try {
+      e.startAll();
+      await e.waitStable(20_000, [1, 2]);
+      const deadline = Date.now() + 10_000;
+      while (e.member(3).child !== null && Date.now() < deadline) await sleep(100);
+      assert.equal(e.member(3).child, null, 'member 3 exited');
+      assert.match(e.member(3).stderr, /EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+    e.start(3);
+    await e.waitStable();
+    assert.equal(await accepts(e.member(3).electionPort), true);
+    const c = await client(e, [3]);
+    await c.create('/after-port-freed', 'x');
+    await c.close();
     await e.assertTreesIdentical();
   });
 

@@ -1,7 +1,9 @@
 /**
  * What crosses the quorum port: the ZAB core's messages (src/zab/codec.ts) and the shell's
  * own — a learner forwarding a client write to the leader (REQUEST), `sync` (SYNC and its
- * answer SYNC_DONE). The first byte of a payload says which.
+ * answer SYNC_DONE), and REVALIDATE (a client reconnected to the learner with an existing
+ * session: the leader makes that learner the session's owner). The first byte of a payload
+ * says which. The election port carries only ZAB `vote` messages, in the same framing.
  */
 import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Id } from '../../jute/index.js';
@@ -12,6 +14,7 @@ const KIND_ZAB = 0;
 const KIND_REQUEST = 1;
 const KIND_SYNC = 2;
 const KIND_SYNC_DONE = 3;
+const KIND_REVALIDATE = 4;
 
 /** A client write forwarded by the member that holds its session. */
 export interface ForwardedRequest {
@@ -29,7 +32,8 @@ export type QuorumPayload =
   | { kind: 'zab'; message: ZabMessage }
   | { kind: 'request'; request: ForwardedRequest }
   | { kind: 'sync'; id: number }
-  | { kind: 'syncDone'; id: number; zxid: bigint };
+  | { kind: 'syncDone'; id: number; zxid: bigint }
+  | { kind: 'revalidate'; sessionId: bigint };
 
 export function encodePayload(p: QuorumPayload): Buffer {
   if (p.kind === 'zab') return Buffer.concat([Buffer.from([KIND_ZAB]), encodeMessage(p.message)]);
@@ -41,6 +45,8 @@ export function encodePayload(p: QuorumPayload): Buffer {
     for (const id of r.authIds) w.writeString(id.scheme).writeString(id.id);
   } else if (p.kind === 'sync') {
     w.writeRaw(Buffer.from([KIND_SYNC])).writeInt(p.id);
+  } else if (p.kind === 'revalidate') {
+    w.writeRaw(Buffer.from([KIND_REVALIDATE])).writeLong(p.sessionId);
   } else {
     w.writeRaw(Buffer.from([KIND_SYNC_DONE])).writeInt(p.id).writeLong(p.zxid);
   }
@@ -68,6 +74,8 @@ export function decodePayload(bytes: Buffer): QuorumPayload {
     p = { kind: 'sync', id: r.readInt() };
   } else if (kind === KIND_SYNC_DONE) {
     p = { kind: 'syncDone', id: r.readInt(), zxid: r.readLong() };
+  } else if (kind === KIND_REVALIDATE) {
+    p = { kind: 'revalidate', sessionId: r.readLong() };
   } else {
     throw new JuteDecodeError(`unknown quorum payload kind ${kind}`, 0);
   }

@@ -5,7 +5,12 @@
  * (persisted() after the fsync), apply commits through the pipeline, send — then advance().
  *
  * As the pipeline's Committer it hands the leader's prepared txns to the core (zxids come
- * from the core). Learners forward writes (REQUEST) and `sync` (SYNC) to the leader.
+ * from the core). Learners forward writes (REQUEST) and `sync` (SYNC) to the leader, and
+ * REVALIDATE when a client brings an existing session to them.
+ *
+ * Two transports, as ZooKeeper's: FLE votes go over the election port, everything else over
+ * the quorum port. Only the loss of a quorum connection is reported to the core as a learner
+ * (or leader) disconnect; an election connection that drops is redialled and nothing more.
  */
 import { dirname, join } from 'node:path';
 import type { Txn } from '../../tree/index.js';
@@ -35,8 +40,10 @@ export interface ReplicatorHost {
   /** The tree was replaced by a snapshot from the leader. */
   treeReplaced(): void;
   roleChanged(change: RoleChange): void;
-  /** Leader: a learner forwarded a client write. */
-  forwardedRequest(request: ForwardedRequest): void;
+  /** Leader: learner `from` forwarded a client write. */
+  forwardedRequest(request: ForwardedRequest, from: number): void;
+  /** Leader: a client reconnected to learner `from` with this existing session. */
+  revalidated(sessionId: bigint, from: number): void;
   /** Leader: a learner's clients touched these sessions. */
   sessionsTouched(ids: readonly bigint[]): void;
   fatal(error: Error): void;
@@ -108,6 +115,18 @@ async function writeDurably(fs: FileSystem, file: string, text: string): Promise
   await fs.syncDir(dirname(file));
 }
 
+/** The ensemble part of mntr (see Replicator.figures). */
+export interface EnsembleFigures {
+  peerState: string;
+  quorumSize: number;
+  electionTime: { count: number; sumMs: number; minMs: number; maxMs: number; lastMs: number };
+  /** Leader only. */
+  learners?: number;
+  syncedFollowers?: number;
+  syncedObservers?: number;
+  pendingProposals?: number;
+}
+
 export interface ReplicatorOptions {
   myId: number;
   servers: readonly ServerSpec[];
@@ -122,6 +141,8 @@ export interface ReplicatorOptions {
 export class Replicator implements Committer {
   readonly zab: ZabNode;
   private readonly transport: QuorumTransport;
+  /** FLE votes only (zoo.cfg electionPort). */
+  private readonly electionTransport: QuorumTransport;
   private inputs: Array<() => void> = [];
   private driving = false;
   /** Between ready() and advance(): no input may reach the core, proposals included. */
@@ -141,6 +162,10 @@ export class Replicator implements Committer {
   private readonly syncWaiters = new Map<number, { zxid: bigint | null; done: () => void }>();
   private syncCounter = 0;
   private readonly epochFiles: { accepted: string; current: string };
+  /** When this member last went LOOKING (platform clock); null while serving. */
+  private lookingSinceMs: number | null = null;
+  /** Elections (LOOKING until serving), as ZooKeeper's election_time summary, in ms. */
+  readonly electionTime = { count: 0, sumMs: 0, minMs: 0, maxMs: 0, lastMs: 0 };
 
   constructor(
     private readonly options: ReplicatorOptions,
@@ -172,11 +197,31 @@ export class Replicator implements Committer {
       },
       host.log,
       this.platform,
+      'quorum',
+    );
+    this.electionTransport = new QuorumTransport(
+      options.myId,
+      { host: me.host, port: me.electionPort },
+      options.servers.filter((s) => s.id !== options.myId).map((s) => ({ id: s.id, host: s.host, port: s.electionPort })),
+      {
+        onFrame: (peer, frame) => this.onElectionFrame(peer, frame),
+        // Votes tolerate loss; the core hears of quorum-connection loss only.
+        onDisconnected: () => undefined,
+      },
+      host.log,
+      this.platform,
+      'election',
     );
   }
 
   async start(): Promise<void> {
-    await this.transport.start();
+    await this.electionTransport.start();
+    try {
+      await this.transport.start();
+    } catch (error) {
+      await this.electionTransport.stop();
+      throw error;
+    }
     this.tickTimer = this.platform.timers.every(this.options.tickTimeMs, () => this.input(() => this.zab.tick()));
     this.kick();
   }
@@ -186,6 +231,7 @@ export class Replicator implements Committer {
     this.tickTimer?.cancel();
     this.tickTimer = null;
     await this.transport.stop();
+    await this.electionTransport.stop();
     await this.appending?.catch(() => undefined);
   }
 
@@ -193,18 +239,27 @@ export class Replicator implements Committer {
     return this.zab.status();
   }
 
-  /** For mntr: the peer state and, on a leader, the learners connected to it. */
-  figures(): { peerState: string; quorumSize: number; followers?: number; syncedFollowers?: number; observers?: number } {
+  /**
+   * For mntr, from the core (not the sockets): the peer state, the election times and, on a
+   * leader, its learners as the leader role sees them (synced = acked NEWLEADER) and the
+   * proposals it has not committed yet.
+   */
+  figures(): EnsembleFigures {
     const status = this.zab.status();
     const voters = this.options.servers.filter((s) => s.role === 'participant');
-    const figures = { peerState: `${status.state} - ${status.phase}`, quorumSize: Math.floor(voters.length / 2) + 1 };
-    if (status.state !== 'leading') return figures;
-    const connected = this.options.servers.filter((s) => s.id !== this.options.myId && this.transport.isConnected(s.id));
+    const figures: EnsembleFigures = {
+      peerState: `${status.state} - ${status.phase}`,
+      quorumSize: Math.floor(voters.length / 2) + 1,
+      electionTime: { ...this.electionTime },
+    };
+    if (status.state !== 'leading' || status.learners === null) return figures;
+    const synced = status.learners.filter((l) => l.synced);
     return {
       ...figures,
-      followers: connected.length,
-      syncedFollowers: connected.filter((s) => s.role === 'participant').length,
-      observers: connected.filter((s) => s.role === 'observer').length,
+      learners: status.learners.length,
+      syncedFollowers: synced.filter((l) => l.voter).length,
+      syncedObservers: synced.filter((l) => !l.voter).length,
+      pendingProposals: status.pendingProposals,
     };
   }
 
@@ -233,6 +288,20 @@ export class Replicator implements Committer {
   }
 
   // ---- learner requests to the leader ----
+
+  /**
+   * A client reconnected here with an existing session: the leader makes this member its
+   * owner. Sent before anything this member forwards for the session, on the same FIFO
+   * connection, so the leader sees the move first. False when the leader is out of reach.
+   */
+  revalidate(sessionId: bigint): boolean {
+    const leader = this.role.leader;
+    if (!this.role.serving || leader === null) return false;
+    if (leader === this.options.myId) return true;
+    if (!this.transport.isConnected(leader)) return false;
+    this.sendPayload(leader, { kind: 'revalidate', sessionId });
+    return true;
+  }
 
   /** Sends a client write to the leader; false when there is none to send it to. */
   forward(request: ForwardedRequest): boolean {
@@ -286,7 +355,10 @@ export class Replicator implements Committer {
         return;
       }
       case 'request':
-        if (this.isLeader && this.role.serving) this.host.forwardedRequest(payload.request);
+        if (this.isLeader && this.role.serving) this.host.forwardedRequest(payload.request, peer);
+        return;
+      case 'revalidate':
+        if (this.isLeader && this.role.serving) this.host.revalidated(payload.sessionId, peer);
         return;
       case 'sync':
         // Everything committed here goes out before this answer on the same FIFO connection.
@@ -302,6 +374,23 @@ export class Replicator implements Committer {
         return;
       }
     }
+  }
+
+  /** The election port carries votes and nothing else. */
+  private onElectionFrame(peer: number, frame: Buffer): void {
+    let payload: QuorumPayload;
+    try {
+      payload = decodePayload(frame);
+    } catch (error) {
+      this.host.log.warn({ peer, err: (error as Error).message }, 'undecodable election message dropped');
+      return;
+    }
+    if (payload.kind !== 'zab' || payload.message.type !== 'vote') {
+      this.host.log.warn({ peer, kind: payload.kind }, 'non-vote message on the election port dropped');
+      return;
+    }
+    const message = payload.message;
+    this.input(() => this.zab.step(peer, message));
   }
 
   private input(fn: () => void): void {
@@ -377,11 +466,31 @@ export class Replicator implements Committer {
     }
     for (const change of ready.roleChanges) {
       this.role = change;
+      this.timeElection(change);
       host.log.info({ ...change }, 'ensemble role');
       if (!change.serving) this.failSyncs();
       host.roleChanged(change);
     }
     for (const out of ready.send) this.sendMessage(out.to, out.message);
+  }
+
+  /** LOOKING until serving again, on the platform clock (ZooKeeper's election_time). */
+  private timeElection(change: RoleChange): void {
+    const now = this.platform.clock.now();
+    if (!change.serving) {
+      this.lookingSinceMs ??= now;
+      return;
+    }
+    if (this.lookingSinceMs === null) return;
+    const ms = Math.max(0, now - this.lookingSinceMs);
+    this.lookingSinceMs = null;
+    const t = this.electionTime;
+    t.minMs = t.count === 0 ? ms : Math.min(t.minMs, ms);
+    t.maxMs = Math.max(t.maxMs, ms);
+    t.count++;
+    t.sumMs += ms;
+    t.lastMs = ms;
+    this.host.log.info({ ms, state: change.state, leader: change.leader }, 'election took');
   }
 
   private failSyncs(): void {
@@ -435,6 +544,8 @@ export class Replicator implements Committer {
   }
 
   private sendMessage(peer: number, message: ZabMessage): void {
+    // Votes have their own port and need no order with the rest (nor wait behind a SNAP).
+    if (message.type === 'vote') return this.electionTransport.send(peer, encodePayload({ kind: 'zab', message }));
     if (message.type === 'snap' && message.snapshot === null) return this.sendSnapshot(peer, message);
     if (message.type === 'ping' && !this.isLeader) {
       const touched = encodeTouches(this.touched);

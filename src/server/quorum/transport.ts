@@ -4,6 +4,9 @@
  * a 4-byte big-endian length and a payload; the first frame on a dialled connection is the
  * dialler's id. Messages to a member without a live connection are dropped: the ZAB core
  * tolerates loss (it notices and retries or re-elects).
+ *
+ * A member runs two of these, as ZooKeeper does: one on the quorum port (everything but
+ * election) and one on the election port (FLE votes only). `label` names which in the logs.
  */
 import type { Logger } from '../log.js';
 import { nodePlatform } from '../../platform/index.js';
@@ -68,6 +71,7 @@ export class QuorumTransport {
     private readonly handler: TransportHandler,
     private readonly log: Logger,
     private readonly platform: Pick<Platform, 'net' | 'timers'> = nodePlatform,
+    private readonly label: 'quorum' | 'election' = 'quorum',
   ) {}
 
   async start(): Promise<void> {
@@ -123,7 +127,7 @@ export class QuorumTransport {
           this.attach(id, socket, reader);
         });
       } catch (error) {
-        this.log.warn({ err: (error as Error).message }, 'bad quorum connection; closing it');
+        this.log.warn({ err: (error as Error).message }, `bad ${this.label} connection; closing it`);
         this.destroy(socket);
       }
     };
@@ -140,12 +144,12 @@ export class QuorumTransport {
     const previous = this.sockets.get(peer);
     this.sockets.set(peer, socket);
     if (previous !== undefined) this.destroy(previous);
-    this.log.info({ peer }, 'quorum connection up');
+    this.log.info({ peer }, `${this.label} connection up`);
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, (frame) => this.handler.onFrame(peer, frame));
       } catch (error) {
-        this.log.warn({ peer, err: (error as Error).message }, 'bad quorum frame; closing the connection');
+        this.log.warn({ peer, err: (error as Error).message }, `bad ${this.label} frame; closing the connection`);
         this.destroy(socket);
       }
     });
@@ -153,7 +157,7 @@ export class QuorumTransport {
       this.dead.add(socket);
       if (this.sockets.get(peer) !== socket) return;
       this.sockets.delete(peer);
-      this.log.info({ peer }, 'quorum connection lost');
+      this.log.info({ peer }, `${this.label} connection lost`);
       this.handler.onDisconnected(peer);
       const address = this.peers.find((p) => p.id === peer);
       if (address !== undefined && peer < this.myId) this.scheduleDial(address);

@@ -26,11 +26,12 @@ function createTxn(zxid: bigint, path: string): Txn {
 }
 
 void describe('quorum payloads', () => {
-  test('round-trip REQUEST, SYNC, SYNC_DONE and a ZAB message; reject junk', () => {
+  test('round-trip REQUEST, SYNC, SYNC_DONE, REVALIDATE and a ZAB message; reject junk', () => {
     const request = { sessionId: -5n, cxid: 0x01000002, type: OpCode.setData, body: Buffer.from([1, 2, 3]), authIds: [{ scheme: 'ip', id: '127.0.0.1' }] };
     assert.deepEqual(decodePayload(encodePayload({ kind: 'request', request })), { kind: 'request', request });
     assert.deepEqual(decodePayload(encodePayload({ kind: 'sync', id: 7 })), { kind: 'sync', id: 7 });
     assert.deepEqual(decodePayload(encodePayload({ kind: 'syncDone', id: 7, zxid: 0x100000003n })), { kind: 'syncDone', id: 7, zxid: 0x100000003n });
+    assert.deepEqual(decodePayload(encodePayload({ kind: 'revalidate', sessionId: -9n })), { kind: 'revalidate', sessionId: -9n });
     const ping = { kind: 'zab' as const, message: { type: 'ping' as const, zxid: 5n, payload: encodeTouches([1n, -2n]) } };
     const decoded = decodePayload(encodePayload(ping));
     assert.equal(decoded.kind, 'zab');

@@ -16,6 +16,35 @@ describe('zab election', () => {
     assert.equal(betterVote({ leader: 1, zxid: 9n, peerEpoch: 1 }, { leader: 3, zxid: 9n, peerEpoch: 1 }), false);
   });
 
+  test('votes on their own channel: FOLLOWERINFO may overtake the votes that decide the leader', () => {
+    const c = new Cluster({ voters: [1, 2, 3], observers: [4], splitChannels: true });
+    // Deliver quorum-channel messages before any vote whenever both wait: a follower's
+    // FOLLOWERINFO reaches the leader before the leader has itself decided.
+    for (let round = 0; round < 60 && !c.settled(); round++) {
+      for (let i = 0; i < 10_000 && c.queue.length > 0; i++) {
+        const nonVote = c.queue.findIndex((e) => e.channel === 'quorum');
+        c.deliverAt(nonVote >= 0 ? nonVote : c.queue.length - 1);
+      }
+      c.tickAll();
+    }
+    assert.ok(c.settled(), c.describe());
+    assert.equal(c.leader(), 3);
+    const leader = c.leader() as number;
+    c.propose(leader, setData(1));
+    c.runUntil(() => [1, 2, 3, 4].every((id) => c.committed(id).length === 1), 20, 'commit');
+    // Re-election after the leader crashes, votes again last.
+    c.crash(3);
+    for (let round = 0; round < 80 && !c.settled([1, 2, 4]); round++) {
+      for (let i = 0; i < 10_000 && c.queue.length > 0; i++) {
+        const nonVote = c.queue.findIndex((e) => e.channel === 'quorum');
+        c.deliverAt(nonVote >= 0 ? nonVote : c.queue.length - 1);
+      }
+      c.tickAll();
+    }
+    assert.ok(c.settled([1, 2, 4]), c.describe());
+    assert.equal(c.leader(), 2);
+  });
+
   test('three fresh voters elect the highest id', () => {
     const c = new Cluster({ voters: [1, 2, 3] });
     c.runUntil(() => c.settled(), 50, 'settled');

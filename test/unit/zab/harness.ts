@@ -1,7 +1,8 @@
 /**
  * A deterministic in-memory ensemble for the ZAB core: N ZabNodes, one message queue the test
  * controls (deliver in order or in a seeded random order that keeps each link FIFO, drop,
- * partition), fake disks that "fsync" when told (or at once), ticks, crashes that lose what
+ * partition; with `splitChannels` votes and the rest are two independently ordered links, as
+ * the election and quorum ports are), fake disks that "fsync" when told (or at once), ticks, crashes that lose what
  * was not fsynced, and restarts from what was. Every message crosses the binary codec.
  *
  * Global checks run on every effect: one established leader per epoch, and every member's
@@ -34,6 +35,8 @@ export interface SimNode {
 interface Envelope {
   from: number;
   to: number;
+  /** 'election' for votes when channels are split; FIFO holds per (from, to, channel). */
+  channel: 'election' | 'quorum';
   bytes: Buffer;
 }
 
@@ -46,6 +49,8 @@ export interface ClusterOptions {
   autoFsync?: boolean;
   /** Disks to start from (members not listed start empty). */
   disks?: Map<number, Disk>;
+  /** Votes travel on their own link, unordered with the rest (the election port). */
+  splitChannels?: boolean;
 }
 
 export function emptyDisk(): Disk {
@@ -236,7 +241,8 @@ export class Cluster {
       m = { ...m, snapshot: encodeSnapshot(n.applied) };
     }
     this.sent.push({ from: n.id, to, message: m });
-    this.queue.push({ from: n.id, to, bytes: encodeMessage(m) });
+    const channel = this.options.splitChannels === true && m.type === 'vote' ? 'election' : 'quorum';
+    this.queue.push({ from: n.id, to, channel, bytes: encodeMessage(m) });
   }
 
   private fsyncOnly(n: SimNode): void {
@@ -257,7 +263,7 @@ export class Cluster {
   /** Delivers the envelope at `index` (or the oldest on its link, to keep links FIFO). */
   deliverAt(index: number): void {
     const pick = this.queue[index] as Envelope;
-    const first = this.queue.findIndex((e) => e.from === pick.from && e.to === pick.to);
+    const first = this.queue.findIndex((e) => e.from === pick.from && e.to === pick.to && e.channel === pick.channel);
     const [e] = this.queue.splice(first, 1) as [Envelope];
     const to = this.nodes.get(e.to);
     if (to === undefined || !to.alive || this.isBlocked(e.from, e.to)) return;

@@ -11,9 +11,9 @@ import { Cluster, rng, setData } from './harness.js';
 
 const STEPS = 120;
 
-function chaos(seed: number, voters: number[], observers: number[]): void {
+function chaos(seed: number, voters: number[], observers: number[], splitChannels = false): void {
   const random = rng(seed);
-  const c = new Cluster({ voters, observers, autoFsync: random() < 0.5, syncLimit: 3, initLimit: 6, commitLogWindow: 8 });
+  const c = new Cluster({ voters, observers, autoFsync: random() < 0.5, syncLimit: 3, initLimit: 6, commitLogWindow: 8, splitChannels });
   const ids = [...voters, ...observers];
   const pick = (): number => ids[Math.floor(random() * ids.length)] as number;
   let proposals = 0;
@@ -50,6 +50,17 @@ describe('zab randomized', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => chaos(seed, [1, 2, 3], [4])),
       { seed: 20240601, numRuns: 60, includeErrorInReport: true },
+    );
+  });
+
+  test('votes on their own channel (election port), unordered with FOLLOWERINFO and the rest', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => chaos(seed, [1, 2, 3], [4], true)),
+      { seed: 20260105, numRuns: 60, includeErrorInReport: true },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => chaos(seed, [1, 2, 3, 4, 5], [], true)),
+      { seed: 7654321, numRuns: 40, includeErrorInReport: true },
     );
   });
 
