@@ -76,7 +76,13 @@ export class Connection implements Watcher, ReplySink {
       if (chunk.length >= 4) {
         const word = chunk.toString('latin1', 0, 4);
         if (this.handler.isFourLetterWord(word)) {
-          this.handler.onFourLetterWord(this, word);
+          try {
+            this.handler.onFourLetterWord(this, word);
+          } catch (error) {
+            // A status report that cannot be built must not take the member down.
+            this.log.warn({ conn: this.id, word, reason: (error as Error).message }, 'four-letter word failed; closing the connection');
+            this.close();
+          }
           return;
         }
       }
