@@ -27,7 +27,7 @@ import type { DataTree, Txn } from '../tree/index.js';
 import type { RoleChange } from '../zab/index.js';
 import { WatchManager } from '../watch/index.js';
 import { Storage, nodeFileSystem } from '../storage/index.js';
-import type { FileSystem } from '../storage/index.js';
+import type { FileSystem, Recovered } from '../storage/index.js';
 import { mutations, nodePlatform } from '../platform/index.js';
 import type { Listener, Platform, StreamSocket, TimerHandle } from '../platform/index.js';
 import { DurableCommitter } from './commit.js';
@@ -133,12 +133,13 @@ export class PaddockServer implements ConnectionHandler {
       snapCount: this.config.snapCount,
       compressSnapshots: this.config.compressSnapshots,
       truncateCorrupt: this.config.truncateCorruptLog,
+      collectLogged: this.ensemble,
       log: this.log,
       fs: this.fs,
       random: () => this.platform.random(),
     });
     this.storage = storage;
-    if (this.ensemble) return this.openEnsemble(storage);
+    if (this.ensemble) return this.openEnsemble(storage, recovered);
     this.tree = recovered.tree;
     this.pipeline = this.newPipeline();
     this.pipeline.setCommitter(
@@ -178,8 +179,8 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   /** Ensemble start: the tree from the newest snapshot; the core re-commits the logged txns after it. */
-  private async openEnsemble(storage: Storage): Promise<void> {
-    const state = await loadEnsembleState(storage, this.log);
+  private async openEnsemble(storage: Storage, recovered: Recovered): Promise<void> {
+    const state = await loadEnsembleState(storage, recovered);
     this.tree = state.tree;
     this.pipeline = this.newPipeline();
     // A new epoch's log starts past the snapshot; recovery needs a snapshot to start from.

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { DataTree } from '../tree/index.js';
+import type { Txn } from '../tree/index.js';
 import type { FileSystem } from './fs.js';
 import { truncateDurably } from './fs.js';
 import { listSnapshots, readSnapshot, SnapshotCorruptError } from './snapshot.js';
@@ -22,13 +23,23 @@ export interface RecoveryOptions {
   logDir: string;
   /** Cut the log at the first damaged record even when it is not a torn tail. */
   truncateCorrupt: boolean;
+  /**
+   * Hand back the logged txns after the snapshot instead of applying them: an ensemble member
+   * may hold txns that were never committed, which only the ZAB core may decide to apply.
+   */
+  collectLogged?: boolean;
   log: RecoveryLog;
 }
 
 export interface Recovered {
+  /** The snapshot's tree with the logged txns applied (only the snapshot's with collectLogged). */
   tree: DataTree;
   snapshotZxid: bigint;
   replayedTxns: number;
+  /** With collectLogged: the valid logged txns after the snapshot, in zxid order. */
+  logged: Txn[];
+  /** The last valid zxid in the log (or the snapshot's): where the next append follows. */
+  lastZxid: bigint;
 }
 
 export class RecoveryError extends Error {
@@ -70,19 +81,23 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     );
   }
   let replayedTxns = 0;
+  const logged: Txn[] = [];
+  let last = tree.lastProcessedZxid;
   for (let i = first; i < segments.length; i++) {
     const segment = segments[i]!;
-    const expected = tree.lastProcessedZxid + 1n;
+    const expected = last + 1n;
     // Zxids run on within an epoch; a segment starting past the next one means one went missing.
     if (i > first && segment.firstZxid > expected && segment.firstZxid >> 32n === expected >> 32n) {
       throw new RecoveryError(
-        `log gap: segment ${segment.name} starts at zxid 0x${segment.firstZxid.toString(16)}, but the log before it ends at 0x${tree.lastProcessedZxid.toString(16)}`,
+        `log gap: segment ${segment.name} starts at zxid 0x${segment.firstZxid.toString(16)}, but the log before it ends at 0x${last.toString(16)}`,
       );
     }
     const scan = await scanSegment(fs, logDir, segment.name);
     for (const txn of scan.txns) {
-      if (txn.zxid <= tree.lastProcessedZxid) continue;
-      tree.apply(txn);
+      if (txn.zxid <= last) continue;
+      if (options.collectLogged) logged.push(txn);
+      else tree.apply(txn);
+      last = txn.zxid;
       replayedTxns++;
     }
     if (!scan.damage) {
@@ -97,7 +112,7 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     }
     const isLast = i === segments.length - 1;
     const later = scan.damage.laterDurableZxid;
-    const lastGood = tree.lastProcessedZxid;
+    const lastGood = last;
     const torn = isLast && later !== 'unknown' && (later === null || later <= lastGood);
     const where = { file: scan.file, offset: scan.damage.offset, reason: scan.damage.reason };
     if (!torn && !options.truncateCorrupt) {
@@ -122,6 +137,6 @@ export async function recover(options: RecoveryOptions): Promise<Recovered> {
     await fs.syncDir(logDir);
     break;
   }
-  log.info({ snapshotZxid: snapshotZxid.toString(16), replayedTxns, lastZxid: tree.lastProcessedZxid.toString(16) }, 'recovered');
-  return { tree, snapshotZxid, replayedTxns };
+  log.info({ snapshotZxid: snapshotZxid.toString(16), replayedTxns, lastZxid: last.toString(16) }, 'recovered');
+  return { tree, snapshotZxid, replayedTxns, logged, lastZxid: last };
 }

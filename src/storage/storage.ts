@@ -28,6 +28,8 @@ export interface StorageOptions {
   fs?: FileSystem;
   /** Randomness for the snapshot point; injected so a simulation replays exactly. */
   random?: () => number;
+  /** Recovery returns the logged txns instead of applying them (an ensemble member). */
+  collectLogged?: boolean;
 }
 
 export function storageDirs(dataDir: string, dataLogDir: string): { snapDir: string; logDir: string } {
@@ -62,8 +64,8 @@ export class Storage {
     await fs.mkdirp(snapDir);
     await fs.mkdirp(logDir);
     if (!options.forceSync) options.log.warn({}, 'forceSync=no: writes are acknowledged before they are on disk; for tests only');
-    const recovered = await recover({ fs, snapDir, logDir, truncateCorrupt: options.truncateCorrupt, log: options.log });
-    return { storage: new Storage(options, recovered.tree.lastProcessedZxid), recovered };
+    const recovered = await recover({ fs, snapDir, logDir, truncateCorrupt: options.truncateCorrupt, collectLogged: options.collectLogged, log: options.log });
+    return { storage: new Storage(options, recovered.lastZxid), recovered };
   }
 
   /** ZooKeeper snaps at a random point in [snapCount/2 + 1, snapCount] so members do not snap at once. */

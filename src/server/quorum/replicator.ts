@@ -17,8 +17,8 @@ import type { Txn } from '../../tree/index.js';
 import { DataTree } from '../../tree/index.js';
 import { ZabNode, epochOf, zxidHex } from '../../zab/index.js';
 import type { Ready, RoleChange, ZabMessage, ZabStatus } from '../../zab/index.js';
-import { listSegments, listSnapshots, parseSnapshotBytes, readSnapshot, scanSegment, snapshotToBuffer, SnapshotCorruptError } from '../../storage/index.js';
-import type { FileSystem, Storage } from '../../storage/index.js';
+import { parseSnapshotBytes, snapshotToBuffer } from '../../storage/index.js';
+import type { FileSystem, Recovered, Storage } from '../../storage/index.js';
 import { mutations, nodePlatform } from '../../platform/index.js';
 import type { Platform, TimerHandle } from '../../platform/index.js';
 import type { Logger } from '../log.js';
@@ -64,28 +64,12 @@ const CURRENT_EPOCH_FILE = 'currentEpoch';
  * The state an ensemble member starts from: the newest valid snapshot (only committed txns)
  * and every logged txn after it, which the core commits once it knows they are committed.
  */
-export async function loadEnsembleState(storage: Storage, log: Logger): Promise<EnsembleState> {
-  let tree = new DataTree();
-  for (const { name } of (await listSnapshots(storage.fs, storage.snapDir)).reverse()) {
-    try {
-      tree = (await readSnapshot(storage.fs, storage.snapDir, name)).tree;
-      break;
-    } catch (error) {
-      if (!(error instanceof SnapshotCorruptError)) throw error;
-      log.warn({ snapshot: name, reason: error.message }, 'skipping unusable snapshot');
-    }
-  }
-  const from = tree.lastProcessedZxid;
-  const recentLog: Txn[] = [];
-  for (const segment of await listSegments(storage.fs, storage.logDir)) {
-    const scan = await scanSegment(storage.fs, storage.logDir, segment.name);
-    for (const txn of scan.txns) if (txn.zxid > from && txn.zxid > (recentLog.at(-1)?.zxid ?? -1n)) recentLog.push(txn);
-  }
+export async function loadEnsembleState(storage: Storage, recovered: Recovered): Promise<EnsembleState> {
   const epochs = {
     accepted: await readEpochFile(storage.fs, storage.snapDir, ACCEPTED_EPOCH_FILE),
     current: await readEpochFile(storage.fs, storage.snapDir, CURRENT_EPOCH_FILE),
   };
-  return { tree, recentLog, lastLoggedZxid: recentLog.at(-1)?.zxid ?? from, epochs };
+  return { tree: recovered.tree, recentLog: recovered.logged, lastLoggedZxid: recovered.lastZxid, epochs };
 }
 
 /** An epoch file's value; null when there is none. */
