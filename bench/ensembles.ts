@@ -8,11 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fourLetterWord } from '../test/support/apache-zookeeper.js';
+import { exited, fourLetterWord, waitForExit, zooKeeperLayout } from '../test/support/apache-zookeeper.js';
+import type { JavaLayout } from '../test/support/apache-zookeeper.js';
 import { freePort } from '../test/support/free-port.js';
 import { PADDOCK_MAIN } from '../test/support/paddock.js';
 import { throwIfAborted, trackDir, trackPid } from './lifecycle.js';
@@ -52,40 +53,6 @@ export interface EnsembleSettings {
   paddockEnv?: NodeJS.ProcessEnv;
 }
 
-export interface JavaLayout {
-  java: string;
-  classpath: string;
-}
-
-/**
- * java and the ZooKeeper classpath, found as test/support/apache-zookeeper.ts finds them
- * (ZOOKEEPER_HOME's lib/ if set, else the Debian jars plus an SLF4J binding).
- */
-export function zooKeeperLayout(): JavaLayout | undefined {
-  const javaHome = process.env.JAVA_HOME;
-  let java: string | undefined;
-  if (javaHome && existsSync(join(javaHome, 'bin', 'java'))) java = join(javaHome, 'bin', 'java');
-  else if (existsSync('/usr/bin/java')) java = '/usr/bin/java';
-  else {
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      const candidate = join(dir, 'java');
-      if (dir !== '' && existsSync(candidate) && statSync(candidate).isFile()) {
-        java = candidate;
-        break;
-      }
-    }
-  }
-  if (java === undefined) return undefined;
-  const home = process.env.ZOOKEEPER_HOME;
-  if (home && existsSync(join(home, 'lib'))) return { java, classpath: [join(home, 'conf'), join(home, 'lib', '*')].join(delimiter) };
-  const jars = ['zookeeper.jar', 'zookeeper-jute.jar'].map((name) => join('/usr/share/java', name));
-  if (!jars.every((jar) => existsSync(jar))) return undefined;
-  const binding = ['slf4j-log4j12.jar', 'log4j-1.2.jar'].map((name) => join('/usr/share/java', name));
-  if (binding.every((jar) => existsSync(jar))) jars.push(...binding);
-  else if (existsSync('/usr/share/java/slf4j-simple.jar')) jars.push('/usr/share/java/slf4j-simple.jar');
-  return { java, classpath: jars.join(delimiter) };
-}
-
 function log4jProperties(logFile: string): string {
   return [
     'log4j.rootLogger=INFO, FILE',
@@ -103,25 +70,6 @@ function tailOf(file: string, lines: number): string {
   } catch {
     return '';
   }
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.removeListener('exit', onExit);
-      resolve(exited(child));
-    }, timeoutMs);
-    function onExit(): void {
-      clearTimeout(timer);
-      resolve(true);
-    }
-    child.once('exit', onExit);
-  });
 }
 
 export class BenchEnsemble {

@@ -78,10 +78,13 @@ export interface ApacheZooKeeperOptions {
 const DEBIAN_JAVA_DIR = '/usr/share/java';
 const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
 
-interface Layout {
+/** java and the ZooKeeper server classpath. */
+export interface JavaLayout {
   java: string;
   classpath: string;
 }
+
+type Layout = JavaLayout;
 
 function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -125,14 +128,15 @@ function findLayout(): Layout | undefined {
 }
 
 let cachedLayout: Layout | null | undefined;
-function layout(): Layout | undefined {
+/** ZOOKEEPER_HOME's lib/ if set, else Debian's jars plus an SLF4J binding; undefined when absent. */
+export function zooKeeperLayout(): JavaLayout | undefined {
   if (cachedLayout === undefined) cachedLayout = findLayout() ?? null;
   return cachedLayout ?? undefined;
 }
 
 /** True when java and the ZooKeeper server jars are installed. */
 export function apacheZooKeeperAvailable(): boolean {
-  return layout() !== undefined;
+  return zooKeeperLayout() !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,11 +276,12 @@ async function tail(file: string, lines = 40): Promise<string> {
   }
 }
 
-function exited(child: ChildProcess): boolean {
+export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+/** True once the child has exited; false if it has not within timeoutMs. */
+export async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (exited(child)) return true;
   return await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => {
@@ -306,7 +311,7 @@ class StartError extends Error {
  * the port was taken between picking it and the server binding it.
  */
 export async function startApacheZooKeeper(options: ApacheZooKeeperOptions = {}): Promise<ApacheZooKeeper> {
-  const found = layout();
+  const found = zooKeeperLayout();
   if (found === undefined) {
     throw new Error(
       'Apache ZooKeeper is not installed (need java and /usr/share/java/zookeeper.jar): run scripts/install-peers.sh',
