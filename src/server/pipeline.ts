@@ -193,12 +193,14 @@ export class Pipeline {
   }
 
   /** Queues a request answered later by `complete` (a learner's `sync`). */
-  submitDeferred(session: ClientSession): (reply: Buffer | null) => void {
+  submitDeferred(session: ClientSession): (build: (() => Buffer | null) | null) => void {
     const entry: QueuedRequest = { reply: null, execute: null, awaitingCommit: true, receivedAtMs: this.clock() };
     session.queue.push(entry);
     this.outstanding++;
-    return (reply) => {
-      entry.reply = reply;
+    // The reply is built when it reaches the head of the queue, so its header carries a zxid
+    // no older than the replies the session was sent before it.
+    return (build) => {
+      entry.execute = build;
       entry.awaitingCommit = false;
       this.drain(session);
     };

@@ -474,10 +474,10 @@ export class PaddockServer implements ConnectionHandler {
     const complete = this.pipeline.submitDeferred(session);
     if (mutations.serveReadsWhenDeposed && !this.replicator!.serving) {
       // MUTATION serveReadsWhenDeposed: no leader to ask; answered at once from the local tree.
-      complete(replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path }));
+      complete(() => replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path }));
       return;
     }
-    const answered = this.replicator!.sync(() => complete(replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path })));
+    const answered = this.replicator!.sync(() => complete(() => replyFrame(xid, this.tree.lastProcessedZxid, 0, PathRecordCodec, { path })));
     if (!answered) {
       complete(null);
       connection.close();
