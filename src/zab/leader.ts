@@ -134,7 +134,11 @@ export class LeaderRole {
   private onAckEpoch(h: LearnerHandle, currentEpoch: number, lastZxid: bigint): void {
     if (h.phase !== 'leaderInfoSent') return;
     const ahead = currentEpoch > this.summary.epoch || (currentEpoch === this.summary.epoch && lastZxid > this.summary.zxid);
-    if (currentEpoch !== -1 && ahead) {
+    // Only while the epoch is being established, as ZooKeeper's waitForEpochAck: later, a
+    // member that comes back with txns the quorum never committed is simply truncated.
+    const establishing = this.phase === 'discovery' || this.phase === 'epochAck';
+    const newerEpoch = this.newEpoch !== null && currentEpoch > this.newEpoch;
+    if (currentEpoch !== -1 && ahead && (establishing || newerEpoch)) {
       return this.stepDown(`follower ${h.id} is ahead of the leader (epoch ${currentEpoch}, ${zxidHex(lastZxid)})`);
     }
     h.lastZxid = lastZxid;

@@ -36,8 +36,9 @@ export class Recorder {
     return operation;
   }
 
-  complete(operation: Operation, outcome: Outcome): void {
-    operation.completeIndex = this.next();
+  /** `index`: one reserved (with next()) when the reply arrived; else the completion is now. */
+  complete(operation: Operation, outcome: Outcome, index?: number): void {
+    operation.completeIndex = index ?? this.next();
     operation.completeMs = this.kernel.elapsed;
     operation.outcome = outcome;
   }
@@ -68,6 +69,11 @@ const DEFINITE_FAILURES = new Set<number>([
 
 export function hex(value: bigint): string {
   return BigInt.asUintN(64, value).toString(16);
+}
+
+/** A zxid as signed hex: a notification's -1 stays '-1' (the checkers skip it), not 'ffff…'. */
+export function zxidHex(value: bigint): string {
+  return value < 0n ? `-${(-value).toString(16)}` : value.toString(16);
 }
 
 function outcomeOfError(error: unknown): Outcome {
@@ -132,6 +138,10 @@ export class SimClient {
   readonly versions = new Map<string, number>();
   readonly created: string[] = [];
   inFlight = 0;
+  /** xid of an op's last request → the op, until its reply header arrives. */
+  private readonly awaiting = new Map<number, Operation>();
+  /** Ops whose reply arrived → the index reserved for their completion at that moment. */
+  private readonly replyIndex = new Map<Operation, number>();
 
   constructor(readonly options: SimClientOptions) {
     this.id = options.id;
@@ -153,7 +163,13 @@ export class SimClient {
       sessionTimeoutMs,
       platform,
       maxReconnectDelayMs: 500,
-      onReplyHeader: (xid, zxid, err) => this.recorder.event({ kind: 'zxid', client: this.id, session: this.session, xid, zxid: hex(zxid), err }),
+      onReplyHeader: (xid, zxid, err) => {
+        this.recorder.event({ kind: 'zxid', client: this.id, session: this.session, xid, zxid: zxidHex(zxid), err });
+        const operation = this.awaiting.get(xid);
+        if (operation === undefined) return;
+        this.awaiting.delete(xid);
+        this.replyIndex.set(operation, this.recorder.next());
+      },
     });
     connecting.then(
       (zk) => {
@@ -195,48 +211,67 @@ export class SimClient {
     this.inFlight++;
     let outcome: Outcome;
     try {
-      outcome = { type: 'ok', value: await this.perform(zk, op) };
+      outcome = { type: 'ok', value: await this.perform(zk, op, operation) };
     } catch (error) {
       outcome = outcomeOfError(error);
     }
     this.inFlight--;
-    this.recorder.complete(operation, outcome);
+    for (const [xid, o] of this.awaiting) if (o === operation) this.awaiting.delete(xid);
+    const replied = this.replyIndex.get(operation);
+    this.replyIndex.delete(operation);
+    this.recorder.complete(operation, outcome, replied);
     this.learn(op, outcome);
     if (op.type === 'closeSession') this.state = 'gone';
     return outcome;
   }
 
-  private async perform(zk: ZooKeeperClient, op: Op): Promise<OkValue> {
+  /**
+   * The op completes, in the history, when its reply arrives: the promise settles some
+   * microtasks later, and a watch notification in the same bytes would otherwise be recorded
+   * before a reply that came ahead of it on the wire. A call that sends a request takes the
+   * next xid synchronously (the client's xid counter, read here: test code); a call refused
+   * at once takes none, and is not mapped.
+   */
+  private sent<T>(zk: ZooKeeperClient, operation: Operation, call: () => Promise<T>): Promise<T> {
+    const counter = zk as unknown as { xid: number };
+    const before = counter.xid;
+    const promise = call();
+    if (counter.xid !== before) this.awaiting.set(counter.xid, operation);
+    return promise;
+  }
+
+  private async perform(zk: ZooKeeperClient, op: Op, operation: Operation): Promise<OkValue> {
+    const send = <T>(call: () => Promise<T>) => this.sent(zk, operation, call);
     switch (op.type) {
       case 'create': {
-        const path = await zk.create(op.path, op.data, { mode: MODES[op.mode], ttlMs: op.mode === 'ttl' ? 2000 : undefined });
+        const path = await send(() => zk.create(op.path, op.data, { mode: MODES[op.mode], ttlMs: op.mode === 'ttl' ? 2000 : undefined }));
         return { kind: 'created', path };
       }
       case 'setData':
-        return statValue(await zk.setData(op.path, op.data, op.version));
+        return statValue(await send(() => zk.setData(op.path, op.data, op.version)));
       case 'delete':
-        await zk.delete(op.path, op.version);
+        await send(() => zk.delete(op.path, op.version));
         return { kind: 'none' };
       case 'check':
-        await zk.check(op.path, op.version);
+        await send(() => zk.check(op.path, op.version));
         return { kind: 'none' };
       case 'getData': {
-        const result = await zk.getData(op.path, op.watch ? this.watcher : undefined);
+        const result = await send(() => zk.getData(op.path, op.watch ? this.watcher : undefined));
         return { kind: 'data', data: result.data.toString('utf8'), version: result.stat.version, mzxid: hex(result.stat.mzxid) };
       }
       case 'exists': {
-        const stat = await zk.exists(op.path, op.watch ? this.watcher : undefined);
+        const stat = await send(() => zk.exists(op.path, op.watch ? this.watcher : undefined));
         return stat ? statValue(stat) : { kind: 'absent' };
       }
       case 'getChildren':
-        return { kind: 'children', children: [...(await zk.getChildren(op.path, op.watch ? this.watcher : undefined))].sort() };
+        return { kind: 'children', children: [...(await send(() => zk.getChildren(op.path, op.watch ? this.watcher : undefined)))].sort() };
       case 'syncRead': {
         await zk.sync(op.path);
-        const result = await zk.getData(op.path);
+        const result = await send(() => zk.getData(op.path));
         return { kind: 'data', data: result.data.toString('utf8'), version: result.stat.version, mzxid: hex(result.stat.mzxid) };
       }
       case 'multi': {
-        const results = await zk.multi(op.ops.map(toClientOp));
+        const results = await send(() => zk.multi(op.ops.map(toClientOp)));
         return { kind: 'multi', results: results.map(multiResult) };
       }
       case 'closeSession':
@@ -254,6 +289,22 @@ export class SimClient {
       this.versions.set(op.path, value.version);
     }
     if (op.type === 'create' && value.kind === 'created' && op.mode.endsWith('sequential') && this.created.length < 50) this.created.push(value.path);
+  }
+
+  /**
+   * Creates a persistent node without recording it (setup of the workload's parents: the
+   * checkers then take them to exist throughout, and do not join every child's partition
+   * through them). Resolves with whether it was created.
+   */
+  async createUnrecorded(path: string): Promise<boolean> {
+    if (!this.zk || this.state !== 'ready') throw new Error(`client ${this.id} has no session`);
+    try {
+      await this.zk.create(path, '', { mode: 'persistent' });
+      return true;
+    } catch (error) {
+      if (error instanceof ZooKeeperError && error.code === Err.NodeExists) return true;
+      return false;
+    }
   }
 
   /** Closes the handle without recording an op (end of run). */

@@ -80,6 +80,13 @@ export interface MemberRecord {
   leaderships: Array<{ epoch: number; leader: number; index: number }>;
   /** Tree digests taken at points where the simulator compared members: zxid → digest. */
   digests: Array<{ zxid: string; digest: string }>;
+  /**
+   * Points where the member's tree was replaced rather than advanced by one txn: a (re)start
+   * that loaded snapshot and log from disk, or a snapshot the leader sent. `index` is the
+   * length of `applied` at that point; `zxid` the tree's lastProcessedZxid after it. Applied
+   * zxids increase between two resets, not across one (a crash may lose a log tail).
+   */
+  resets?: Array<{ index: number; zxid: string; reason: string }>;
 }
 
 export interface History {

@@ -1,11 +1,25 @@
 /**
  * The nemesis: faults chosen by the run's PRNG from a profile, one every few hundred virtual
  * milliseconds, until `stop()`; `healAll()` then lifts every fault and restarts every member.
+ *
+ * Two profiles are scripted scenarios rather than random draws, each a loop of steps aimed at
+ * one class of protocol bug (the mutants of mutants.test.ts):
+ *
+ * - 'isolated-leader': the leader (sometimes a follower) is cut off from the other members but
+ *   not from the clients, who go on writing and sync-reading through it; then the network
+ *   heals, and the member is often power-cut and restarted (its log is read back from disk).
+ *   A deposed member must stop answering, and a txn it logged but that never committed must
+ *   be truncated for good.
+ * - 'power-cut': every disk's fsync gets slow, then a majority (the leader among it) loses
+ *   power at once, and comes back. A txn acknowledged to a client must have been durable on
+ *   a quorum.
  */
 import type { Kernel, Prng } from './kernel.js';
 import type { Member, SimCluster } from './cluster.js';
 
-export type FaultProfile = 'none' | 'network' | 'crash' | 'disk' | 'clock' | 'all';
+export type FaultProfile = 'none' | 'network' | 'crash' | 'disk' | 'clock' | 'all' | 'isolated-leader' | 'power-cut';
+
+export const PROFILES: readonly FaultProfile[] = ['none', 'network', 'crash', 'disk', 'clock', 'all', 'isolated-leader', 'power-cut'];
 
 export interface NemesisOptions {
   profile: FaultProfile;
@@ -46,13 +60,23 @@ const CLOCK: Array<readonly [number, Action]> = [
   [1, (n) => n.jitter()],
 ];
 
-const TABLES: Record<FaultProfile, Array<readonly [number, Action]>> = {
+const TABLES: Record<Exclude<FaultProfile, Scripted>, Array<readonly [number, Action]>> = {
   none: [],
   network: NETWORK,
   crash: CRASH,
   disk: DISK,
   clock: CLOCK,
   all: [...NETWORK, ...CRASH, ...DISK, ...CLOCK],
+};
+
+type Scripted = 'isolated-leader' | 'power-cut';
+
+/** One step of a scripted scenario: does something, returns the virtual ms until the next. */
+type Step = (n: Nemesis) => number;
+
+const SCRIPTS: Record<Scripted, Step[]> = {
+  'isolated-leader': [(n) => n.cutOffLeader(), (n) => n.healAfterCutOff(), (n) => n.powerCycleCutOff()],
+  'power-cut': [(n) => n.slowEveryDisk(), (n) => n.cutPowerToMajority(), (n) => n.restoreMajority()],
 };
 
 export class Nemesis {
@@ -73,7 +97,9 @@ export class Nemesis {
   }
 
   start(): void {
-    const table = TABLES[this.options.profile];
+    const profile = this.options.profile;
+    if (profile === 'isolated-leader' || profile === 'power-cut') return this.startScript(SCRIPTS[profile]);
+    const table = TABLES[profile];
     if (table.length === 0) return;
     this.running = true;
     const mean = this.options.meanIntervalMs ?? 700;
@@ -89,6 +115,92 @@ export class Nemesis {
     this.running = false;
   }
 
+  /** Runs the steps in a loop, each after the delay the previous one returned. */
+  private startScript(steps: Step[]): void {
+    this.running = true;
+    let next = 0;
+    const run = () => {
+      if (!this.running) return;
+      const delayMs = steps[next]!(this);
+      next = (next + 1) % steps.length;
+      this.kernel.schedule(delayMs, run);
+    };
+    this.kernel.schedule(this.prng.between(300, 800), run);
+  }
+
+  // ---- 'isolated-leader' ----
+
+  private cutOff: Member | null = null;
+
+  /** The leader (or, one time in four, another member) loses the other members, not its clients. */
+  cutOffLeader(): number {
+    const up = this.cluster.members.filter((m) => m.status === 'up');
+    const leader = this.cluster.leader;
+    const victim = leader && this.prng.chance(0.75) ? leader : up.length > 0 ? this.prng.pick(up) : null;
+    if (!victim) return 300;
+    this.cutOff = victim;
+    this.net.partition([victim.host], this.cluster.hosts.filter((h) => h !== victim.host));
+    this.count('cut-off-leader');
+    return this.prng.between(800, 2500);
+  }
+
+  /** Heals, and leaves the member time to rejoin (and truncate what never committed). */
+  healAfterCutOff(): number {
+    this.net.heal();
+    this.count('heal');
+    return this.prng.between(1200, 3000);
+  }
+
+  /** Most times the member that was cut off loses power and comes back (its log is reread). */
+  powerCycleCutOff(): number {
+    const member = this.cutOff;
+    this.cutOff = null;
+    if (member && member.status === 'up' && this.prng.chance(0.7)) {
+      this.cluster.crash(member, (this.options.tearWrites ?? true) && this.prng.chance(0.3));
+      this.count('crash');
+      this.kernel.schedule(this.prng.between(50, 400), () => {
+        if (this.running && member.status === 'crashed') {
+          this.cluster.start(member);
+          this.count('restart');
+        }
+      });
+    }
+    return this.prng.between(600, 1500);
+  }
+
+  // ---- 'power-cut' ----
+
+  private powerless: Member[] = [];
+
+  slowEveryDisk(): number {
+    for (const m of this.cluster.members) m.disk.slowSyncMs = this.prng.between(100, 400);
+    this.kernel.trace('disk *: slow fsync');
+    this.count('slow-disk');
+    return this.prng.between(150, 700);
+  }
+
+  /** The leader and enough followers to make a majority of the voters lose power at once. */
+  cutPowerToMajority(): number {
+    const voters = this.cluster.members.filter((m) => !m.observer && m.status === 'up');
+    const leader = this.cluster.leader;
+    const majority = Math.floor(this.cluster.members.filter((m) => !m.observer).length / 2) + 1;
+    const others = this.prng.shuffle(voters.filter((m) => m !== leader));
+    // Half the time the whole ensemble (a power outage), else a majority with the leader.
+    const count = this.prng.chance(0.5) ? voters.length : majority;
+    const victims = [...(leader ? [leader] : []), ...others].slice(0, count);
+    for (const m of victims) this.cluster.crash(m, (this.options.tearWrites ?? true) && this.prng.chance(0.5));
+    this.powerless = victims;
+    this.count('power-cut');
+    return this.prng.between(100, 600);
+  }
+
+  restoreMajority(): number {
+    for (const m of this.cluster.members) m.disk.slowSyncMs = 0;
+    for (const m of this.powerless) if (m.status === 'crashed') this.cluster.start(m);
+    this.powerless = [];
+    this.count('restart');
+    return this.prng.between(1200, 2500);
+  }
   private get net() {
     return this.cluster.network;
   }

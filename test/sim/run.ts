@@ -2,10 +2,15 @@
  * One simulated run: an ensemble of real PaddockServers and real ZooKeeperClients inside
  * one process under one seed.
  *
- *   setup        start the members, wait for a leader, create the keys (recorded ops)
+ *   setup        start the members, wait for a leader, create the parents (not recorded)
+ *                and the keys (recorded ops)
  *   faults       clients run the workload while the nemesis injects faults (virtualMs)
- *   heal         every fault lifted, every member restarted; wait until all serve at the
- *                same lastProcessedZxid
+ *   heal         every fault lifted, every member that is down started; wait until all
+ *                serve at the same lastProcessedZxid
+ *   power cycle  every member loses power at once (nothing torn) and starts again from its
+ *                disk; wait until all serve at the same lastProcessedZxid. What each member
+ *                reads back must agree with the others (a txn that never committed, kept on
+ *                a disk, comes back here)
  *   final        a fresh client syncReads every key; digests of every member; clients close
  *
  * The same seed (and options) gives the same history, byte for byte.
@@ -19,7 +24,7 @@ import { Kernel } from './kernel.js';
 import { Nemesis } from './nemesis.js';
 import type { FaultProfile } from './nemesis.js';
 import { SimNetwork } from './network.js';
-import { DEFAULT_MIX, LAYOUT, finalReadPaths, nextOp } from './workload.js';
+import { DEFAULT_MIX, LAYOUT, READ_MIX, finalReadPaths, nextOp } from './workload.js';
 import type { Layout, Mix } from './workload.js';
 
 export interface SimulationOptions {
@@ -33,6 +38,12 @@ export interface SimulationOptions {
   virtualMs?: number;
   /** Concurrent client slots. Default 4. */
   clients?: number;
+  /**
+   * Client slots besides that only read (mostly syncRead), one op at a time. Default 2. A
+   * reader never has a write in flight, so a member that stops serving has no reason to drop
+   * it: it is the client that sees what a deposed member answers.
+   */
+  readers?: number;
   /** Ops each client keeps in flight (pipelined on its session). Default 2. */
   pipeline?: number;
   /** Switch one Paddock mutation on for the run (test/sim/mutants). */
@@ -47,6 +58,8 @@ export interface SimulationOptions {
   allowMajorityCrash?: boolean;
   /** Mean virtual ms between client ops of one pipeline slot. Default 60. */
   thinkMs?: number;
+  /** Power-cycle the whole ensemble after the heal (see above). Default true. */
+  finalPowerCycle?: boolean;
 }
 
 export interface SimulationStats {
@@ -134,14 +147,20 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const setup = newClient();
   await kernel.runUntil(() => ready(setup), SETUP_LIMIT_MS);
   if (setup.state !== 'ready') kernel.fail('the setup client got no session');
-  for (const path of [...layout.parents, ...layout.keys]) {
+  // Parents are not recorded: the checkers take them to exist throughout (no checked op
+  // touches them), so the partitions of their children stay apart. Keys are recorded creates.
+  for (const path of layout.parents) {
+    if (!(await kernel.settle(setup.createUnrecorded(path), SETUP_LIMIT_MS, `setup create ${path}`))) kernel.fail(`setup could not create ${path}`);
+  }
+  for (const path of layout.keys) {
     await kernel.settle(setup.run({ type: 'create', path, data: 'init', mode: 'persistent' }), SETUP_LIMIT_MS, `setup create ${path}`);
   }
   if (kernel.failed) throw kernel.failed;
 
   // ---- faults ----
   let phase: 'faults' | 'final' = 'faults';
-  const slotCount = options.clients ?? 4;
+  const writerSlots = options.clients ?? 4;
+  const slotCount = writerSlots + (options.readers ?? 2);
   const slots: SimClient[] = Array.from({ length: slotCount }, () => newClient());
   const thinkMs = options.thinkMs ?? 60;
   const sleep = (ms: number) => new Promise<void>((resolve) => kernel.schedule(ms, resolve));
@@ -156,12 +175,13 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
         continue;
       }
       if (client.state !== 'ready') continue;
-      const op: Op = nextOp(mix, {
+      const op: Op = nextOp(slot < writerSlots ? mix : READ_MIX, {
         prng,
         layout,
         value: `c${client.id}.${opSerial++}`,
         versions: client.versions,
         created: client.created,
+        slot,
         extendedTypes: options.extendedTypes ?? false,
       });
       // Only one close per client; other slots of this client stop issuing then.
@@ -171,7 +191,8 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   };
   const workers: Array<Promise<void>> = [];
   for (let slot = 0; slot < slotCount; slot++) {
-    for (let p = 0; p < (options.pipeline ?? 2); p++) workers.push(worker(slot).catch((error: Error) => kernel.fail(`worker: ${error.stack ?? error.message}`)));
+    const pipeline = slot < writerSlots ? (options.pipeline ?? 2) : 1;
+    for (let p = 0; p < pipeline; p++) workers.push(worker(slot).catch((error: Error) => kernel.fail(`worker: ${error.stack ?? error.message}`)));
   }
   const nemesis = new Nemesis(kernel, cluster, {
     profile: options.profile ?? 'all',
@@ -192,6 +213,18 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   if (!(await kernel.runUntil(() => cluster.converged(), CONVERGE_LIMIT_MS))) {
     kernel.fail(`the members did not converge within ${CONVERGE_LIMIT_MS} virtual ms after the heal`);
     throw kernel.failed!;
+  }
+
+  // ---- power cycle ----
+  if (options.finalPowerCycle ?? true) {
+    kernel.trace('power cycle: every member');
+    for (const member of cluster.members) cluster.crash(member, false);
+    for (const member of cluster.members) cluster.start(member);
+    if (!(await kernel.runUntil(() => cluster.converged(), CONVERGE_LIMIT_MS))) {
+      kernel.fail(`the members did not converge within ${CONVERGE_LIMIT_MS} virtual ms after the power cycle`);
+      throw kernel.failed!;
+    }
+    cluster.digestIfAligned();
   }
 
   // ---- final reads ----

@@ -4,7 +4,10 @@ import { runSimulation } from './run.js';
 
 describe('simulated ensemble', () => {
   test('a fault-free run: every member applies the same txns and ends with the same digest', async () => {
-    const { history, stats } = await runSimulation({ seed: 1, members: 3, profile: 'none', virtualMs: 4000 });
+    // No final power cycle: a restart re-applies the log after each member's own snapshot,
+    // so the applied lists would differ by where each member's snapshot was (logs-agree
+    // compares them by zxid instead).
+    const { history, stats } = await runSimulation({ seed: 1, members: 3, profile: 'none', virtualMs: 4000, finalPowerCycle: false });
     assert.ok(stats.completedOk > 50, `only ${stats.completedOk} ops succeeded`);
     const members = history.members!;
     const applied = members.map((m) => JSON.stringify(m.applied));

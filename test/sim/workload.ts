@@ -3,8 +3,10 @@
  * so that conflicts are frequent. Adjust `DEFAULT_MIX` and `LAYOUT` (or pass your own to
  * runSimulation) to change the mix and the keys.
  *
- * Layout: plain keys /k0../k4 (created at setup, then set, deleted and re-created),
- * ephemerals under /e (fixed names, so creates conflict), sequentials under /s, containers
+ * Layout: plain keys /k0../k11 (created at setup, then set, deleted and re-created) in groups
+ * of three: a multi only touches keys of one group, so that the linearizability checker can
+ * split the history into small independent partitions (one per group) and prove each one;
+ * ephemerals under /e (fixed names in two groups, one per half of the writer slots, so creates conflict), sequentials under /s, containers
  * under /c, TTL nodes under /t (only with extended types enabled).
  */
 import type { Op } from './history.js';
@@ -13,19 +15,34 @@ import type { Prng } from './kernel.js';
 export interface Layout {
   /** Plain persistent keys, created at setup. */
   keys: string[];
+  /** Keys a multi may combine (each key in one group); a multi stays inside one group. */
+  keyGroups: string[][];
   /** Parents created at setup. */
   parents: string[];
   /** Ephemeral names (under /e). */
   ephemerals: string[];
+  /**
+   * The ephemeral names a writer slot uses: slot i uses group i mod length. A session's close
+   * (or expiry) joins all its ephemerals into one partition of the linearizability search;
+   * disjoint groups keep those partitions small while names still conflict within a group.
+   */
+  ephemeralGroups: string[][];
   sequentialParent: string;
   containerParent: string;
   ttlParent: string;
 }
 
+const KEY_GROUPS = [0, 1, 2, 3].map((g) => [0, 1, 2].map((i) => `/k${3 * g + i}`));
+
 export const LAYOUT: Layout = {
-  keys: ['/k0', '/k1', '/k2', '/k3', '/k4'],
+  keys: KEY_GROUPS.flat(),
+  keyGroups: KEY_GROUPS,
   parents: ['/e', '/s', '/c', '/t'],
-  ephemerals: ['/e/x0', '/e/x1', '/e/x2'],
+  ephemerals: ['/e/a0', '/e/a1', '/e/a2', '/e/b0', '/e/b1', '/e/b2'],
+  ephemeralGroups: [
+    ['/e/a0', '/e/a1', '/e/a2'],
+    ['/e/b0', '/e/b1', '/e/b2'],
+  ],
   sequentialParent: '/s',
   containerParent: '/c',
   ttlParent: '/t',
@@ -41,6 +58,8 @@ export interface GenContext {
   versions: Map<string, number>;
   /** Sequential names this client created (for deletes). */
   created: string[];
+  /** The writer slot's index (picks its ephemeral group). */
+  slot: number;
   extendedTypes: boolean;
 }
 
@@ -68,16 +87,16 @@ export type Mix = Partial<Record<OpName, number>>;
 
 export const DEFAULT_MIX: Mix = {
   createKey: 6,
-  createEphemeral: 5,
+  createEphemeral: 3,
   createSequential: 3,
-  createEphemeralSequential: 3,
+  createEphemeralSequential: 2,
   createContainer: 1,
   createTtl: 1,
   setData: 14,
   setDataIfVersion: 10,
   delete: 3,
   deleteIfVersion: 3,
-  deleteEphemeral: 3,
+  deleteEphemeral: 2,
   deleteSequential: 2,
   getData: 14,
   exists: 6,
@@ -87,9 +106,13 @@ export const DEFAULT_MIX: Mix = {
   closeSession: 0.4,
 };
 
+/** What reader clients do: linearizable reads mostly, and some plain ones. */
+export const READ_MIX: Mix = { syncRead: 6, getData: 3, exists: 1 };
+
 type Gen = (c: GenContext) => Op | null;
 
 const key = (c: GenContext) => c.prng.pick(c.layout.keys);
+const ephemeral = (c: GenContext) => c.prng.pick(c.layout.ephemeralGroups[c.slot % c.layout.ephemeralGroups.length]!);
 const versionFor = (c: GenContext, path: string) => {
   const seen = c.versions.get(path);
   // Mostly the version last seen (may be stale: a conflict), sometimes a guess.
@@ -99,8 +122,9 @@ const versionFor = (c: GenContext, path: string) => {
 function multiOps(c: GenContext): Extract<Op, { type: 'multi' }>['ops'] {
   const count = 1 + c.prng.int(3);
   const ops: Extract<Op, { type: 'multi' }>['ops'] = [];
+  const group = c.prng.pick(c.layout.keyGroups);
   for (let i = 0; i < count; i++) {
-    const path = key(c);
+    const path = c.prng.pick(group);
     switch (c.prng.int(4)) {
       case 0:
         ops.push({ type: 'create', path, data: `${c.value}.${i}`, mode: 'persistent' });
@@ -120,7 +144,7 @@ function multiOps(c: GenContext): Extract<Op, { type: 'multi' }>['ops'] {
 
 export const GENERATORS: Record<OpName, Gen> = {
   createKey: (c) => ({ type: 'create', path: key(c), data: c.value, mode: 'persistent' }),
-  createEphemeral: (c) => ({ type: 'create', path: c.prng.pick(c.layout.ephemerals), data: c.value, mode: 'ephemeral' }),
+  createEphemeral: (c) => ({ type: 'create', path: ephemeral(c), data: c.value, mode: 'ephemeral' }),
   createSequential: (c) => ({ type: 'create', path: `${c.layout.sequentialParent}/q-`, data: c.value, mode: 'persistent_sequential' }),
   createEphemeralSequential: (c) => ({ type: 'create', path: `${c.layout.sequentialParent}/eq-`, data: c.value, mode: 'ephemeral_sequential' }),
   createContainer: (c) => ({ type: 'create', path: `${c.layout.containerParent}/box${c.prng.int(2)}`, data: c.value, mode: 'container' }),
@@ -135,7 +159,7 @@ export const GENERATORS: Record<OpName, Gen> = {
     const path = key(c);
     return { type: 'delete', path, version: versionFor(c, path) };
   },
-  deleteEphemeral: (c) => ({ type: 'delete', path: c.prng.pick(c.layout.ephemerals), version: -1 }),
+  deleteEphemeral: (c) => ({ type: 'delete', path: ephemeral(c), version: -1 }),
   deleteSequential: (c) => (c.created.length === 0 ? null : { type: 'delete', path: c.created.splice(c.prng.int(c.created.length), 1)[0]!, version: -1 }),
   getData: (c) => ({ type: 'getData', path: c.prng.chance(0.8) ? key(c) : c.prng.pick(c.layout.ephemerals), watch: c.prng.chance(0.5) }),
   exists: (c) => ({ type: 'exists', path: c.prng.chance(0.7) ? key(c) : c.prng.pick(c.layout.ephemerals), watch: c.prng.chance(0.5) }),

@@ -24,20 +24,33 @@ export function checkOneLeaderPerEpoch(history: History): Violation[] {
   return violations;
 }
 
-/** Each member applies zxids in increasing order, and two members never apply different txns at one zxid. */
+/**
+ * Each member applies zxids in increasing order between two resets (a reset: a restart that
+ * reloaded snapshot and log, or a snapshot from the leader; after one, the next applied zxid
+ * is above the reset's), and two members never apply different txns at one zxid.
+ */
 export function checkLogsAgree(history: History): Violation[] {
   const violations: Violation[] = [];
   const byZxid = new Map<string, { hash: string; member: number }>();
   for (const m of history.members ?? []) {
+    const resets = [...(m.resets ?? [])].sort((a, b) => a.index - b.index);
+    let nextReset = 0;
     let previous: bigint | null = null;
     for (const [position, a] of m.applied.entries()) {
+      let resetAt: string | null = null;
+      while (nextReset < resets.length && resets[nextReset]!.index <= position) {
+        const reset = resets[nextReset++]!;
+        previous = parseZxid(reset.zxid);
+        resetAt = `${reset.reason} at 0x${reset.zxid}`;
+      }
       const zxid = parseZxid(a.zxid);
       if (zxid === null) {
         violations.push({ checker: 'logs-agree', message: `member ${m.member} applied a txn with zxid '${a.zxid}' (position ${position})` });
         continue;
       }
       if (previous !== null && zxid <= previous) {
-        violations.push({ checker: 'logs-agree', message: `member ${m.member} applied zxid 0x${zxid.toString(16)} after 0x${previous.toString(16)} (position ${position})` });
+        const after = resetAt === null ? `after 0x${previous.toString(16)}` : `right after a reset (${resetAt})`;
+        violations.push({ checker: 'logs-agree', message: `member ${m.member} applied zxid 0x${zxid.toString(16)} ${after} (position ${position})` });
       }
       previous = zxid;
       const key = zxid.toString(16);

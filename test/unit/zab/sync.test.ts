@@ -57,6 +57,27 @@ describe('zab sync', () => {
     assert.deepEqual(c.committed(1), c.committed(2));
   });
 
+  test('an established leader truncates a member that comes back with txns the quorum never committed, without stepping down', () => {
+    // Found by the simulator (profile isolated-leader, seed 1): the leader used to step down.
+    const disks = new Map([
+      [1, Cluster.diskWith(history(1, 1, 5), { acceptedEpoch: 1, currentEpoch: 1 })],
+      [2, Cluster.diskWith(history(1, 1, 3), { acceptedEpoch: 1, currentEpoch: 1 })],
+      [3, Cluster.diskWith(history(1, 1, 3), { acceptedEpoch: 1, currentEpoch: 1 })],
+    ]);
+    const c = new Cluster({ voters: [1, 2, 3], disks });
+    c.crash(1);
+    c.runUntil(() => c.settled([2, 3]), 50, 'settled without 1');
+    const leader = c.leader();
+    const changesBefore = c.node(leader!).roleChanges.length;
+    c.restart(1);
+    c.runUntil(() => c.settled(), 50, 'rejoined');
+    assert.equal(c.leader(), leader, 'the same leader');
+    assert.equal(c.node(leader!).roleChanges.length, changesBefore, 'the leader did not step down');
+    const sync = c.sent.find((s) => s.from === leader && s.to === 1 && ['diff', 'trunc', 'snap'].includes(s.message.type));
+    assert.equal(sync?.message.type, 'trunc');
+    assert.deepEqual(c.committed(1), c.committed(leader!));
+  });
+
   test('a follower with txns beyond the leader log is truncated to the leader end', () => {
     const disks = new Map([
       [1, Cluster.diskWith(history(1, 1, 6), { acceptedEpoch: 1, currentEpoch: 1 })],
