@@ -1,6 +1,6 @@
 /**
  * The nemesis: a seeded sequence of faults on a ChaosCluster. Each step draws the same number
- * of values from its Random whatever happens, so a seed replays the same schedule; what it
+ * of values from its Prng whatever happens, so a seed replays the same schedule; what it
  * hits ("the leader") depends on the real system, so a replay is as close as a real run allows.
  *
  * One step: pick a fault and its targets (the leader more often), inject it, hold it for a
@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ChaosCluster } from './cluster.js';
 import { findLeader } from './cluster.js';
-import type { Random } from './random.js';
+import type { Prng } from '../sim/prng.js';
 
 export type FaultKind = 'kill' | 'kill-two' | 'pause' | 'pause-kill' | 'cut-pair' | 'isolate' | 'split' | 'stall-out' | 'stall-pair';
 
@@ -69,7 +69,7 @@ export class Nemesis {
 
   constructor(
     private readonly cluster: ChaosCluster,
-    private readonly random: Random,
+    private readonly random: Prng,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -147,9 +147,9 @@ export class Nemesis {
     const wantLeader = r.chance(0.6);
     const first = r.pick(ids);
     const second = r.pick(ids);
-    const order = r.shuffle(ids);
-    const holdMs = r.between(MIN_HOLD_MS, MAX_HOLD_MS);
-    const gapMs = r.between(MIN_GAP_MS, MAX_GAP_MS);
+    const order = r.shuffle([...ids]);
+    const holdMs = MIN_HOLD_MS + r.int(MAX_HOLD_MS - MIN_HOLD_MS + 1);
+    const gapMs = MIN_GAP_MS + r.int(MAX_GAP_MS - MIN_GAP_MS + 1);
 
     const leader = wantLeader ? await findLeader(this.cluster.ensemble) : null;
     const target = leader ?? first;

@@ -14,7 +14,7 @@ import { createCluster, waitConverged } from './cluster.js';
 import type { ChaosCluster } from './cluster.js';
 import { Nemesis } from './nemesis.js';
 import type { Crash, FaultKind } from './nemesis.js';
-import { Random } from './random.js';
+import { Prng } from '../sim/prng.js';
 import { Recorder } from './recorder.js';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { ClientNumbers, Worker, keySpace } from './workload.js';
@@ -70,7 +70,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   log(`seed ${options.seed}: ${options.members} members, ${options.clients} clients, ${options.seconds} s of faults; output in ${outDir}`);
   const cluster = await createCluster(options.members, SETTINGS);
   const recorder = new Recorder();
-  const nemesis = new Nemesis(cluster, new Random(options.seed), log);
+  const nemesis = new Nemesis(cluster, new Prng(options.seed), log);
   let convergence: string | null = null;
   let completed = false;
   let initial: Record<string, { data: string; version: number }> = {};
@@ -84,7 +84,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const workload: WorkloadOptions = { connectString: cluster.ensemble.connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS, thinkMs: 5, startMs, roundMs: ROUND_SECONDS * 1000, rounds };
     const numbers = new ClientNumbers();
     const deadlineMs = startMs + options.seconds * 1000;
-    const workers = Array.from({ length: options.clients }, (_, i) => new Worker(recorder, numbers, new Random((options.seed + i + 1) * 7919), workload));
+    const workers = Array.from({ length: options.clients }, (_, i) => new Worker(recorder, numbers, new Prng((options.seed + i + 1) * 7919), workload));
     await Promise.all([nemesis.run(deadlineMs), ...workers.map((w) => w.run(deadlineMs))]);
     log(`faults over: ${JSON.stringify(recorder.counts())}; healing`);
 
@@ -158,7 +158,7 @@ async function heal(cluster: ChaosCluster, nemesis: Nemesis, recorder: Recorder,
   } catch (error) {
     return (error as Error).message;
   }
-  const final = new Worker(recorder, numbers, new Random(1), workload);
+  const final = new Worker(recorder, numbers, new Prng(1), workload);
   const spaces = Array.from({ length: workload.rounds }, (_, round) => keySpace(round));
   await final.finalReads(
     spaces.flatMap((s) => s.keys),

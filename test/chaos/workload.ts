@@ -7,7 +7,7 @@ import { EventType, ZooKeeperClient } from '../../src/client/index.js';
 import type { ConnectOptions, CreateMode, Op as ClientOp, OpResult } from '../../src/client/index.js';
 import type { Stat } from '../../src/jute/index.js';
 import type { Op, OkValue, Outcome } from '../sim/history.js';
-import { Random } from './random.js';
+import { Prng } from '../sim/prng.js';
 import { Recorder, outcomeOfError, sessionHex, zxidHex } from './recorder.js';
 
 /**
@@ -112,7 +112,7 @@ export class Worker {
   constructor(
     private readonly recorder: Recorder,
     private readonly numbers: ClientNumbers,
-    private readonly random: Random,
+    private readonly random: Prng,
     private readonly options: WorkloadOptions,
   ) {}
 

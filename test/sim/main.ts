@@ -8,7 +8,7 @@
  *   --profile P        faults: none, network, crash, disk, clock, all (default),
  *                      isolated-leader, power-cut
  *   --mutation M       switch one mutation of src/platform/mutations.ts on
- *   --virtual-ms MS    virtual ms of the fault phase (default 15000)
+ *   --virtual-ms MS    virtual ms of the fault phase (default 6000)
  *   --jobs J           worker threads (default 2)
  *   --quiet            only failures and the summary
  *
@@ -18,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import type { Mutations } from '../../src/platform/index.js';
 import { PROFILES } from './nemesis.js';
+import { DEFAULT_VIRTUAL_MS } from './run.js';
 import type { FaultProfile } from './nemesis.js';
 import { formatSummary, runSeeds, summarize } from './pool.js';
 import { formatFailure } from './seed.js';
@@ -59,7 +60,7 @@ function parse(): { seeds: SeedOptions[]; jobs: number; quiet: boolean; replay: 
   if (!PROFILES.includes(profile)) usage(`--profile must be one of ${PROFILES.join(', ')}`);
   const mutation = values.mutation as keyof Mutations | undefined;
   if (mutation !== undefined && !MUTATIONS.includes(mutation)) usage(`--mutation must be one of ${MUTATIONS.join(', ')}`);
-  const virtualMs = integer(values['virtual-ms'], 'virtual-ms', 0, 3_600_000);
+  const virtualMs = integer(values['virtual-ms'], 'virtual-ms', 0, 3_600_000) ?? DEFAULT_VIRTUAL_MS;
   const jobs = integer(values.jobs, 'jobs', 1, 64) ?? 2;
   const one = integer(values.seed, 'seed', 0, 2 ** 32 - 1);
   const count = integer(values.seeds, 'seeds', 1, MAX_SEEDS);

@@ -24,8 +24,14 @@ import { Kernel } from './kernel.js';
 import { Nemesis } from './nemesis.js';
 import type { FaultProfile } from './nemesis.js';
 import { SimNetwork } from './network.js';
-import { DEFAULT_MIX, LAYOUT, READ_MIX, finalReadPaths, nextOp } from './workload.js';
+import { DEFAULT_MIX, LAYOUT, READ_MIX, ephemeralParent, finalReadPaths, nextOp, roundLayout } from './workload.js';
 import type { Layout, Mix } from './workload.js';
+
+/**
+ * Long enough for several faults and a change of round; longer runs put more ops in doubt per
+ * round, which the linearizability search pays for exponentially (see docs/testing.md).
+ */
+export const DEFAULT_VIRTUAL_MS = 6000;
 
 export interface SimulationOptions {
   seed: number;
@@ -34,8 +40,10 @@ export interface SimulationOptions {
   /** Observers besides. Default 0. */
   observers?: number;
   profile?: FaultProfile;
-  /** Virtual ms of the fault phase. Default 15000. */
+  /** Virtual ms of the fault phase. Default DEFAULT_VIRTUAL_MS. */
   virtualMs?: number;
+  /** Virtual ms clients spend on one round's key space before moving to the next. Default 4000. */
+  roundMs?: number;
   /** Concurrent client slots. Default 4. */
   clients?: number;
   /**
@@ -105,7 +113,10 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const kernel = new Kernel({ seed: options.seed });
   const network = new SimNetwork(kernel);
   const recorder = new Recorder(kernel);
-  const layout = options.layout ?? LAYOUT;
+  const virtualMs = options.virtualMs ?? DEFAULT_VIRTUAL_MS;
+  const roundMs = options.roundMs ?? 4000;
+  const baseLayout = options.layout ?? LAYOUT;
+  const layouts = Array.from({ length: Math.max(1, Math.ceil(virtualMs / roundMs)) }, (_, round) => roundLayout(baseLayout, round));
   const mix = options.mix ?? DEFAULT_MIX;
   const cluster = new SimCluster(kernel, network, recorder, {
     voters: options.members ?? 3,
@@ -149,15 +160,18 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   if (setup.state !== 'ready') kernel.fail('the setup client got no session');
   // Parents are not recorded: the checkers take them to exist throughout (no checked op
   // touches them), so the partitions of their children stay apart. Keys are recorded creates.
-  for (const path of layout.parents) {
-    if (!(await kernel.settle(setup.createUnrecorded(path), SETUP_LIMIT_MS, `setup create ${path}`))) kernel.fail(`setup could not create ${path}`);
-  }
-  for (const path of layout.keys) {
-    await kernel.settle(setup.run({ type: 'create', path, data: 'init', mode: 'persistent' }), SETUP_LIMIT_MS, `setup create ${path}`);
+  for (const layout of layouts) {
+    for (const path of layout.parents) {
+      if (!(await kernel.settle(setup.createUnrecorded(path), SETUP_LIMIT_MS, `setup create ${path}`))) kernel.fail(`setup could not create ${path}`);
+    }
+    for (const path of layout.keys) {
+      await kernel.settle(setup.run({ type: 'create', path, data: 'init', mode: 'persistent' }), SETUP_LIMIT_MS, `setup create ${path}`);
+    }
   }
   if (kernel.failed) throw kernel.failed;
 
   // ---- faults ----
+  const faultStart = kernel.now;
   let phase: 'faults' | 'final' = 'faults';
   const writerSlots = options.clients ?? 4;
   const slotCount = writerSlots + (options.readers ?? 2);
@@ -175,6 +189,7 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
         continue;
       }
       if (client.state !== 'ready') continue;
+      const layout = layouts[Math.min(layouts.length - 1, Math.floor((kernel.now - faultStart) / roundMs))]!;
       const op: Op = nextOp(slot < writerSlots ? mix : READ_MIX, {
         prng,
         layout,
@@ -201,7 +216,7 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
     allowMajorityCrash: options.allowMajorityCrash,
   });
   nemesis.start();
-  const faultEnd = kernel.now + (options.virtualMs ?? 15_000);
+  const faultEnd = faultStart + virtualMs;
   while (kernel.now < faultEnd) {
     await kernel.runFor(Math.min(1000, faultEnd - kernel.now));
     cluster.digestIfAligned();
@@ -231,8 +246,12 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const reader = newClient();
   await kernel.runUntil(() => ready(reader), SETUP_LIMIT_MS);
   if (reader.state !== 'ready') kernel.fail('the final reader got no session after the heal');
-  for (const path of finalReadPaths(layout)) await kernel.settle(reader.run({ type: 'syncRead', path }), SETUP_LIMIT_MS, `final syncRead ${path}`);
-  for (const path of ['/e', layout.sequentialParent]) await kernel.settle(reader.run({ type: 'getChildren', path, watch: false }), SETUP_LIMIT_MS, `final getChildren ${path}`);
+  for (const layout of layouts) {
+    for (const path of finalReadPaths(layout)) await kernel.settle(reader.run({ type: 'syncRead', path }), SETUP_LIMIT_MS, `final syncRead ${path}`);
+    for (const path of [ephemeralParent(layout), layout.sequentialParent]) {
+      await kernel.settle(reader.run({ type: 'getChildren', path, watch: false }), SETUP_LIMIT_MS, `final getChildren ${path}`);
+    }
+  }
   await kernel.runUntil(() => cluster.converged() && workersIdle(clients), CONVERGE_LIMIT_MS);
   if (!(await kernel.runUntil(() => cluster.converged(), CONVERGE_LIMIT_MS))) kernel.fail('the members did not converge after the final reads');
   cluster.digestIfAligned();

@@ -180,6 +180,33 @@ export function nextOp(mix: Mix, c: GenContext): Op {
 }
 
 /** Every path the final reads cover: the keys and the ephemerals. */
+/**
+ * The layout of round `round` of a long run: round 0 is `base`, later rounds the same names
+ * under /r<round>. Clients move to a fresh round every few virtual seconds, so each partition
+ * of the linearizability search holds one round's ops and stays small however long the run.
+ */
+export function roundLayout(base: Layout, round: number): Layout {
+  if (round === 0) return base;
+  const root = `/r${round}`;
+  const at = (path: string): string => `${root}${path}`;
+  return {
+    keys: base.keys.map(at),
+    keyGroups: base.keyGroups.map((group) => group.map(at)),
+    parents: [root, ...base.parents.map(at)],
+    ephemerals: base.ephemerals.map(at),
+    ephemeralGroups: base.ephemeralGroups.map((group) => group.map(at)),
+    sequentialParent: at(base.sequentialParent),
+    containerParent: at(base.containerParent),
+    ttlParent: at(base.ttlParent),
+  };
+}
+
+/** Where a layout's ephemerals live (their common parent). */
+export function ephemeralParent(layout: Layout): string {
+  const first = layout.ephemerals[0] ?? '/e/x';
+  return first.slice(0, first.lastIndexOf('/')) || '/';
+}
+
 export function finalReadPaths(layout: Layout): string[] {
   return [...layout.keys, ...layout.ephemerals];
 }
