@@ -6,9 +6,9 @@ import { parentPort } from 'node:worker_threads';
 import { simulateAndCheck } from './seed.js';
 import type { SeedOptions } from './seed.js';
 
+// `node --test dist/test/` loads every file, this one too, on the main thread: nothing to do there.
 const port = parentPort;
-if (port === null) throw new Error('test/sim/worker.js runs as a worker thread (see pool.ts)');
-port.on('message', (options: SeedOptions) => {
+port?.on('message', (options: SeedOptions) => {
   simulateAndCheck(options).then(
     (report) => port.postMessage({ report }),
     (error: unknown) => port.postMessage({ error: error instanceof Error ? (error.stack ?? error.message) : String(error), options }),
