@@ -15,7 +15,7 @@ import type { ChaosCluster } from './cluster.js';
 import { Nemesis } from './nemesis.js';
 import type { Crash, FaultKind } from './nemesis.js';
 import { Prng } from '../sim/prng.js';
-import { Recorder } from './recorder.js';
+import { Recorder } from '../sim/recording.js';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { ClientNumbers, Worker, keySpace } from './workload.js';
 import type { WorkloadOptions } from './workload.js';
@@ -69,7 +69,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await mkdir(outDir, { recursive: true });
   log(`seed ${options.seed}: ${options.members} members, ${options.clients} clients, ${options.seconds} s of faults; output in ${outDir}`);
   const cluster = await createCluster(options.members, SETTINGS);
-  const recorder = new Recorder();
+  const runStarted = Date.now();
+  const recorder = new Recorder(() => Date.now() - runStarted);
   const nemesis = new Nemesis(cluster, new Prng(options.seed), log);
   let convergence: string | null = null;
   let completed = false;
@@ -99,9 +100,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (!completed) await saveLogs(cluster, outDir);
   }
   const historyFile = join(outDir, 'history.json');
-  const started = Date.now();
+  const checkStarted = Date.now();
   const { violations, stats } = check(recorder.history(), initial);
-  log(`checked in ${Date.now() - started} ms: ${JSON.stringify(stats)}`);
+  log(`checked in ${Date.now() - checkStarted} ms: ${JSON.stringify(stats)}`);
   if (violations.length > 0) await writeFile(join(outDir, 'violations.json'), JSON.stringify(violations, null, 2));
   const ok = violations.length === 0 && convergence === null && nemesis.crashes.length === 0;
   if (!ok) await saveLogs(cluster, outDir);

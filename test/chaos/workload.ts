@@ -4,11 +4,13 @@
  * space, recording every invocation, completion, watch event, reply zxid and session change.
  */
 import { EventType, ZooKeeperClient } from '../../src/client/index.js';
-import type { ConnectOptions, CreateMode, Op as ClientOp, OpResult } from '../../src/client/index.js';
-import type { Stat } from '../../src/jute/index.js';
+import type { ConnectOptions } from '../../src/client/index.js';
 import type { Op, OkValue, Outcome } from '../sim/history.js';
+
+type Mode = Extract<Op, { type: 'create' }>['mode'];
 import { Prng } from '../sim/prng.js';
-import { Recorder, outcomeOfError, sessionHex, zxidHex } from './recorder.js';
+import { CREATE_MODES, multiResult, outcomeOfError, sessionHex, statValue, toClientOp, zxidHex } from '../sim/recording.js';
+import type { Mark, Recorder } from '../sim/recording.js';
 
 /**
  * The key space of one round: /rN/k0../rN/k4, ephemerals /rN/e/n0..n2, sequentials under
@@ -45,16 +47,6 @@ export const OP_TIMEOUT_MS = 15_000;
 const MAX_OPS_PER_WORKER = 200_000;
 const MAX_HANDLES_PER_WORKER = 2_000;
 
-type Mode = Extract<Op, { type: 'create' }>['mode'];
-const CLIENT_MODES: Record<Mode, CreateMode> = {
-  persistent: 'persistent',
-  ephemeral: 'ephemeral',
-  persistent_sequential: 'persistentSequential',
-  ephemeral_sequential: 'ephemeralSequential',
-  container: 'container',
-  ttl: 'persistentWithTtl',
-};
-
 /** A worker whose handle lost its connection waits this long for it to come back before the next op. */
 const RECONNECT_WAIT_MS = 2000;
 
@@ -70,8 +62,6 @@ function untilConnected(c: ZooKeeperClient, timeoutMs: number): Promise<void> {
     for (const name of ['connected', 'expired', 'closed'] as const) c.once(name, done);
   });
 }
-
-const statValue = (stat: Stat): OkValue => ({ kind: 'stat', version: stat.version, mzxid: zxidHex(stat.mzxid) });
 
 export interface WorkloadOptions {
   connectString: string;
@@ -107,7 +97,7 @@ export class Worker {
   private closingClient = -1;
   private closeAcked = false;
   /** The timeline mark of the last reply to this worker's current handle (see Recorder.mark). */
-  private replyMark: { index: number; ms: number } | null = null;
+  private replyMark: Mark | null = null;
 
   constructor(
     private readonly recorder: Recorder,
@@ -316,7 +306,7 @@ export class Worker {
 
   async create(c: ZooKeeperClient, path: string, mode: Mode): Promise<void> {
     const data = this.data();
-    await this.perform(c, { type: 'create', path, data, mode }, async () => ({ kind: 'created', path: await c.create(path, data, { mode: CLIENT_MODES[mode] }) }));
+    await this.perform(c, { type: 'create', path, data, mode }, async () => ({ kind: 'created', path: await c.create(path, data, { mode: CREATE_MODES[mode] }) }));
   }
 
   async remove(c: ZooKeeperClient, path: string, version: number): Promise<void> {
@@ -344,22 +334,7 @@ export class Worker {
   }
 
   private async multi(c: ZooKeeperClient, ops: Extract<Op, { type: 'multi' }>['ops']): Promise<void> {
-    const clientOps: ClientOp[] = ops.map((op): ClientOp => (op.type === 'create' ? { type: 'create', path: op.path, data: op.data, mode: CLIENT_MODES[op.mode] } : op));
-    await this.perform(c, { type: 'multi', ops }, async () => ({ kind: 'multi', results: (await c.multi(clientOps)).map(multiValue) }));
-  }
-}
-
-function multiValue(result: OpResult): OkValue {
-  switch (result.type) {
-    case 'create':
-      return { kind: 'created', path: result.path };
-    case 'setData':
-      return statValue(result.stat);
-    case 'getData':
-      return { kind: 'data', data: result.data.toString('utf8'), version: result.stat.version, mzxid: zxidHex(result.stat.mzxid) };
-    case 'getChildren':
-      return { kind: 'children', children: [...result.children].sort() };
-    default:
-      return { kind: 'none' };
+    const clientOps = ops.map(toClientOp);
+    await this.perform(c, { type: 'multi', ops }, async () => ({ kind: 'multi', results: (await c.multi(clientOps)).map(multiResult) }));
   }
 }

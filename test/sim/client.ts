@@ -1,123 +1,13 @@
 /**
- * Simulated clients: real ZooKeeperClients on client hosts of the simulated network, and the
- * Recorder that writes what they do into a History (test/sim/history.ts).
+ * Simulated clients: real ZooKeeperClients on client hosts of the simulated network, whose
+ * every op, reply zxid, watch event and session change goes to the run's Recorder.
  */
 import { Err, ZooKeeperClient, ZooKeeperError } from '../../src/client/index.js';
-import type { CreateMode, OpResult, Op as ClientOp, Stat, WatchedEvent } from '../../src/client/index.js';
-import type { ClientEvent, History, Op, OkValue, Operation, Outcome } from './history.js';
+import type { WatchedEvent } from '../../src/client/index.js';
+import type { Op, OkValue, Operation, Outcome } from './history.js';
 import type { Kernel, SimPlatform } from './kernel.js';
-
-/** One global timeline for every entry of a run. */
-export class Recorder {
-  readonly operations: Operation[] = [];
-  readonly events: ClientEvent[] = [];
-  private counter = 0;
-  private nextOpId = 0;
-
-  constructor(private readonly kernel: Kernel) {}
-
-  next(): number {
-    return this.counter++;
-  }
-
-  invoke(client: number, session: string, op: Op): Operation {
-    const operation: Operation = {
-      id: this.nextOpId++,
-      client,
-      session,
-      op,
-      invokeIndex: this.next(),
-      invokeMs: this.kernel.elapsed,
-      completeIndex: null,
-      completeMs: null,
-      outcome: null,
-    };
-    this.operations.push(operation);
-    return operation;
-  }
-
-  /** `index`: one reserved (with next()) when the reply arrived; else the completion is now. */
-  complete(operation: Operation, outcome: Outcome, index?: number): void {
-    operation.completeIndex = index ?? this.next();
-    operation.completeMs = this.kernel.elapsed;
-    operation.outcome = outcome;
-  }
-
-  event(event: DistributiveOmit<ClientEvent, 'index' | 'ms'>): void {
-    this.events.push({ ...event, index: this.next(), ms: this.kernel.elapsed } as ClientEvent);
-  }
-
-  history(): History {
-    return { operations: this.operations, events: this.events };
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** Error codes that mean the operation certainly did not take effect. */
-const DEFINITE_FAILURES = new Set<number>([
-  Err.NoNode,
-  Err.NodeExists,
-  Err.BadVersion,
-  Err.NotEmpty,
-  Err.NoChildrenForEphemerals,
-  Err.NoAuth,
-  Err.InvalidACL,
-  Err.BadArguments,
-  Err.Unimplemented,
-]);
-
-export function hex(value: bigint): string {
-  return BigInt.asUintN(64, value).toString(16);
-}
-
-/** A zxid as signed hex: a notification's -1 stays '-1' (the checkers skip it), not 'ffff…'. */
-export function zxidHex(value: bigint): string {
-  return value < 0n ? `-${(-value).toString(16)}` : value.toString(16);
-}
-
-function outcomeOfError(error: unknown): Outcome {
-  if (error instanceof ZooKeeperError) {
-    if (DEFINITE_FAILURES.has(error.code)) return { type: 'fail', code: error.code };
-    return { type: 'unknown', reason: error.codeName };
-  }
-  return { type: 'unknown', reason: error instanceof Error ? error.message : String(error) };
-}
-
-const MODES: Record<Extract<Op, { type: 'create' }>['mode'], CreateMode> = {
-  persistent: 'persistent',
-  ephemeral: 'ephemeral',
-  persistent_sequential: 'persistentSequential',
-  ephemeral_sequential: 'ephemeralSequential',
-  container: 'container',
-  ttl: 'persistentWithTtl',
-};
-
-const statValue = (stat: Stat): OkValue => ({ kind: 'stat', version: stat.version, mzxid: hex(stat.mzxid) });
-
-function toClientOp(op: Extract<Op, { type: 'multi' }>['ops'][number]): ClientOp {
-  switch (op.type) {
-    case 'create':
-      return { type: 'create', path: op.path, data: op.data, mode: MODES[op.mode], ttlMs: op.mode === 'ttl' ? 2000 : undefined };
-    case 'setData':
-      return { type: 'setData', path: op.path, data: op.data, version: op.version };
-    case 'delete':
-      return { type: 'delete', path: op.path, version: op.version };
-    case 'check':
-      return { type: 'check', path: op.path, version: op.version };
-  }
-}
-
-function multiResult(result: OpResult): OkValue {
-  switch (result.type) {
-    case 'create':
-      return { kind: 'created', path: result.path };
-    case 'setData':
-      return statValue(result.stat);
-    default:
-      return { kind: 'none' };
-  }
-}
+import { CREATE_MODES, TTL_MS, hex, multiResult, outcomeOfError, statValue, toClientOp, zxidHex } from './recording.js';
+import type { Mark, Recorder } from './recording.js';
 
 export interface SimClientOptions {
   id: number;
@@ -141,7 +31,7 @@ export class SimClient {
   /** xid of an op's last request → the op, until its reply header arrives. */
   private readonly awaiting = new Map<number, Operation>();
   /** Ops whose reply arrived → the index reserved for their completion at that moment. */
-  private readonly replyIndex = new Map<Operation, number>();
+  private readonly replyIndex = new Map<Operation, Mark>();
 
   constructor(readonly options: SimClientOptions) {
     this.id = options.id;
@@ -168,7 +58,7 @@ export class SimClient {
         const operation = this.awaiting.get(xid);
         if (operation === undefined) return;
         this.awaiting.delete(xid);
-        this.replyIndex.set(operation, this.recorder.next());
+        this.replyIndex.set(operation, this.recorder.mark());
       },
     });
     connecting.then(
@@ -244,7 +134,7 @@ export class SimClient {
     const send = <T>(call: () => Promise<T>) => this.sent(zk, operation, call);
     switch (op.type) {
       case 'create': {
-        const path = await send(() => zk.create(op.path, op.data, { mode: MODES[op.mode], ttlMs: op.mode === 'ttl' ? 2000 : undefined }));
+        const path = await send(() => zk.create(op.path, op.data, { mode: CREATE_MODES[op.mode], ttlMs: op.mode === 'ttl' ? TTL_MS : undefined }));
         return { kind: 'created', path };
       }
       case 'setData':

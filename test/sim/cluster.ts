@@ -14,8 +14,8 @@ import type { ServerConfig } from '../../src/server/index.js';
 import { encodeTxn, statOf } from '../../src/tree/index.js';
 import type { DataTree, Txn } from '../../src/tree/index.js';
 import type { RoleChange } from '../../src/zab/index.js';
-import { hex } from './client.js';
-import type { Recorder } from './client.js';
+import { hex } from './recording.js';
+import type { Recorder } from './recording.js';
 import { SimDisk } from './fs.js';
 import type { MemberRecord } from './history.js';
 import type { Incarnation, Kernel, SimPlatform } from './kernel.js';
@@ -167,7 +167,7 @@ export class SimCluster {
         }
         member.role = change;
         if (change.serving && change.epoch !== null && change.leader !== null && (change.state === 'leading' || change.state === 'following' || change.state === 'observing')) {
-          record.leaderships.push({ epoch: change.epoch, leader: change.leader, index: this.recorder.next() });
+          record.leaderships.push({ epoch: change.epoch, leader: change.leader, index: this.recorder.mark().index });
         }
       },
     });

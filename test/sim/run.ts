@@ -17,7 +17,8 @@
  */
 import { mutations, resetMutations } from '../../src/platform/index.js';
 import type { Mutations } from '../../src/platform/index.js';
-import { Recorder, SimClient } from './client.js';
+import { SimClient } from './client.js';
+import { Recorder } from './recording.js';
 import { SimCluster } from './cluster.js';
 import type { History, Op } from './history.js';
 import { Kernel } from './kernel.js';
@@ -112,7 +113,7 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const started = performance.now();
   const kernel = new Kernel({ seed: options.seed });
   const network = new SimNetwork(kernel);
-  const recorder = new Recorder(kernel);
+  const recorder = new Recorder(() => kernel.elapsed);
   const virtualMs = options.virtualMs ?? DEFAULT_VIRTUAL_MS;
   const roundMs = options.roundMs ?? 4000;
   const baseLayout = options.layout ?? LAYOUT;
