@@ -55,8 +55,4 @@ export class SessionOwners {
   clear(): void {
     this.owners.clear();
   }
-
-  get size(): number {
-    return this.owners.size;
-  }
 }
