@@ -33,8 +33,8 @@ const MUTANTS: Mutant[] = [
   {
     mutation: 'skipTrunc',
     profile: 'isolated-leader',
-    virtualMs: 8000,
-    note: 'an isolated leader logs writes that never commit; it is told to TRUNC, keeps them on disk, and they come back at its restart (caught at seed 14, digests-agree)',
+    virtualMs: 6000,
+    note: 'an isolated leader logs writes that never commit; it is told to TRUNC, keeps them on disk, and they come back at its restart (caught at seed 21)',
   },
   {
     mutation: 'ackBeforeFsync',
@@ -46,7 +46,7 @@ const MUTANTS: Mutant[] = [
     mutation: 'serveReadsWhenDeposed',
     profile: 'isolated-leader',
     virtualMs: 6000,
-    note: 'reader clients stay on a cut-off member that answers sync and reads from its stale tree (caught at seed 4, linearizability)',
+    note: 'reader clients stay on a cut-off member that answers sync and reads from its stale tree (caught at seed 3, linearizability)',
   },
 ];
 

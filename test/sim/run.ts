@@ -190,6 +190,9 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
         continue;
       }
       if (client.state !== 'ready') continue;
+      // A request made while disconnected waits in the client and fails in doubt if the
+      // connection does not come back: it proves nothing and costs the checker dearly.
+      if (client.zk?.state !== 'connected') continue;
       const layout = layouts[Math.min(layouts.length - 1, Math.floor((kernel.now - faultStart) / roundMs))]!;
       const op: Op = nextOp(slot < writerSlots ? mix : READ_MIX, {
         prng,
