@@ -14,21 +14,7 @@ import { readTxn } from '../../src/tree/index.js';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { PADDOCK_MAIN, fourLetterWord } from '../support/paddock.js';
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randInt(random: () => number, lo: number, hiInclusive: number): number {
-  return lo + Math.floor(random() * (hiInclusive - lo + 1));
-}
+export { prng, randInt } from '../support/random.js';
 
 /** The seed from PADDOCK_CRASH_SEED (decimal or 0x hex), or a fresh one. */
 export function seedFromEnv(): number {

@@ -12,21 +12,8 @@ import type { Txn, TxnBody } from '../../../src/tree/index.js';
 import { TxnLog, encodeRecord, SEGMENT_HEADER_BYTES, recover } from '../../../src/storage/index.js';
 import type { FileSystem, Recovered } from '../../../src/storage/index.js';
 
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randInt(random: () => number, lo: number, hiInclusive: number): number {
-  return lo + Math.floor(random() * (hiInclusive - lo + 1));
-}
+import { randInt } from '../../support/random.js';
+export { prng, randInt } from '../../support/random.js';
 
 function randomBytes(random: () => number, length: number): Buffer {
   const bytes = Buffer.alloc(length);

@@ -57,17 +57,8 @@ export function emptyDisk(): Disk {
   return { acceptedEpoch: 0, currentEpoch: 0, snapshot: { zxid: 0n, txns: [] }, durable: [], pending: [] };
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing seed replays exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so a failing seed replays exactly. */
+export { prng as rng } from '../../support/random.js';
 
 export function encodeSnapshot(txns: readonly Txn[]): Buffer {
   const w = new JuteWriter();
