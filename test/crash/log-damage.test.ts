@@ -281,8 +281,19 @@ describe(`log damage on real processes (seed ${SEED})`, { timeout: 120_000 }, ()
       })(),
     ));
 
-  /** Many snapshots over a log with creates and setData; returns the model and a pristine copy. */
-  async function snapshotWorkload(): Promise<{ pristine: string; written: Written[]; maxZxid: bigint; port: number }> {
+  interface SnapshotWorkload {
+    /** A copy of the data dir the workload left, for the test to damage. */
+    dataDir: string;
+    /** Its storage directory, and its newest and second newest snapshot files there. */
+    dir: string;
+    newest: string;
+    older: string;
+    written: Written[];
+    maxZxid: bigint;
+  }
+
+  /** Many snapshots over a log with creates and setData: the model, and a copy of the data dir. */
+  async function snapshotWorkload(): Promise<SnapshotWorkload> {
     const pristine = await freshDir();
     const proc = await start(pristine, { snapCount: '20', preAllocSize: '64' });
     const zk = await connectClient(proc.connectString);
@@ -312,9 +323,11 @@ describe(`log damage on real processes (seed ${SEED})`, { timeout: 120_000 }, ()
     }
     await kill(proc);
     await zk.close();
-    const { snapshots } = await storageFiles(pristine);
+    const dataDir = await freshDir();
+    await cp(pristine, dataDir, { recursive: true });
+    const { dir, snapshots } = await storageFiles(dataDir);
     assert.ok(snapshots.length >= 3, `several snapshots: ${snapshots.join(' ')}`);
-    return { pristine, written, maxZxid, port: proc.port };
+    return { dataDir, dir, newest: snapshots[snapshots.length - 1]!, older: snapshots[snapshots.length - 2]!, written, maxZxid };
   }
 
   async function assertEverything(proc: PaddockProcess, written: Written[], maxZxid: bigint, where: string): Promise<void> {
@@ -337,12 +350,7 @@ describe(`log damage on real processes (seed ${SEED})`, { timeout: 120_000 }, ()
   test('(c) the newest snapshot deleted: recovery from the older snapshot and the log', () =>
     track(
       (async () => {
-        const { pristine, written, maxZxid } = await snapshotWorkload();
-        const dataDir = await freshDir();
-        await cp(pristine, dataDir, { recursive: true });
-        const { dir, snapshots } = await storageFiles(dataDir);
-        const newest = snapshots[snapshots.length - 1]!;
-        const older = snapshots[snapshots.length - 2]!;
+        const { dataDir, dir, newest, older, written, maxZxid } = await snapshotWorkload();
         const olderZxid = BigInt('0x' + older.slice('snapshot.'.length));
         const later = (await storageFiles(dataDir)).segments.filter((name) => BigInt('0x' + name.slice('log.'.length)) > olderZxid + 1n);
         assert.ok(later.length >= 1, `replay from ${older} crosses into later segments: ${later.join(' ')}`);
@@ -362,12 +370,7 @@ describe(`log damage on real processes (seed ${SEED})`, { timeout: 120_000 }, ()
   test('(d) the newest snapshot damaged: skipped with a warning, recovery from the older one', () =>
     track(
       (async () => {
-        const { pristine, written, maxZxid } = await snapshotWorkload();
-        const dataDir = await freshDir();
-        await cp(pristine, dataDir, { recursive: true });
-        const { dir, snapshots } = await storageFiles(dataDir);
-        const newest = snapshots[snapshots.length - 1]!;
-        const older = snapshots[snapshots.length - 2]!;
+        const { dataDir, dir, newest, older, written, maxZxid } = await snapshotWorkload();
         const bytes = await readFile(join(dir, newest));
         const at = randInt(random, 20, bytes.length - 9);
         bytes[at] = bytes[at]! ^ randInt(random, 1, 255);
