@@ -317,14 +317,19 @@ export class Replicator implements Committer {
 
   // ---- inputs ----
 
-  private onFrame(peer: number, frame: Buffer): void {
-    let payload: QuorumPayload;
+  /** A frame's payload, or null (logged) when a peer sent bytes that do not decode. */
+  private decodeFrom(peer: number, frame: Buffer, port: 'quorum' | 'election'): QuorumPayload | null {
     try {
-      payload = decodePayload(frame);
+      return decodePayload(frame);
     } catch (error) {
-      this.host.log.warn({ peer, err: (error as Error).message }, 'undecodable quorum message dropped');
-      return;
+      this.host.log.warn({ peer, err: (error as Error).message }, `undecodable ${port} message dropped`);
+      return null;
     }
+  }
+
+  private onFrame(peer: number, frame: Buffer): void {
+    const payload = this.decodeFrom(peer, frame, 'quorum');
+    if (payload === null) return;
     switch (payload.kind) {
       case 'zab': {
         const message = payload.message;
@@ -362,13 +367,8 @@ export class Replicator implements Committer {
 
   /** The election port carries votes and nothing else. */
   private onElectionFrame(peer: number, frame: Buffer): void {
-    let payload: QuorumPayload;
-    try {
-      payload = decodePayload(frame);
-    } catch (error) {
-      this.host.log.warn({ peer, err: (error as Error).message }, 'undecodable election message dropped');
-      return;
-    }
+    const payload = this.decodeFrom(peer, frame, 'election');
+    if (payload === null) return;
     if (payload.kind !== 'zab' || payload.message.type !== 'vote') {
       this.host.log.warn({ peer, kind: payload.kind }, 'non-vote message on the election port dropped');
       return;
