@@ -322,10 +322,12 @@ export async function zkCli(
   }
   // The final quit closes the session, which the default watcher reports; cut that off the
   // last command's output. (No marker before quit: the exit code must stay the last command's.)
+  // The watcher prints from zkCli's event thread, which the JVM's exit may cut short after
+  // "WATCHER::", before the event line.
   let trailer = '';
   const lastResult = results.at(-1);
   if (lastResult && results.length === commands.length) {
-    const m = /\n*WATCHER::\n\nWatchedEvent state:Closed type:None path:null\n*$/.exec(lastResult.output);
+    const m = /\n*WATCHER::\n(?:\nWatchedEvent state:Closed type:None path:null\n*)?$/.exec(lastResult.output + '\n');
     if (m) {
       trailer = m[0].replace(/^\n+/, '');
       lastResult.output = lastResult.output.slice(0, m.index);
