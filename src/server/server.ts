@@ -60,6 +60,11 @@ export interface ServerOptions {
   onRoleChange?: (change: RoleChange) => void;
   /** ...and a tree replaced by a snapshot from the leader (SNAP), at its zxid. */
   onTreeReplaced?: (zxid: bigint) => void;
+  /**
+   * Committed txns an ensemble member keeps for DIFF (ZooKeeper's commitLogCount, 500). The
+   * simulator shrinks it so that a member that fell behind gets a SNAP more often.
+   */
+  commitLogWindow?: number;
 }
 
 export class PaddockServer implements ConnectionHandler {
@@ -194,6 +199,7 @@ export class PaddockServer implements ConnectionHandler {
         syncLimit: this.config.syncLimit,
         compressSnapshots: this.config.compressSnapshots,
         platform: this.platform,
+        ...(this.options.commitLogWindow === undefined ? {} : { commitLogWindow: this.options.commitLogWindow }),
       },
       {
         tree: this.tree,

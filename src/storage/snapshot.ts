@@ -237,37 +237,45 @@ export function parseSnapshotBytes(bytes: Buffer, source: string): LoadedSnapsho
 }
 
 /**
- * The tree as of now, as snapshot bytes in memory (for an ensemble's SNAP). Like a snapshot to
- * disk it is written a chunk at a time, so the event loop keeps serving meanwhile, and it is
- * exact at the zxid the tree had when this was called.
+ * The tree as of now, as snapshot bytes handed to `sink` in order (for an ensemble's SNAP,
+ * streamed to a learner). Like a snapshot to disk it is written a chunk at a time, so the event
+ * loop keeps serving meanwhile, it is exact at the zxid the tree had when this was called, and
+ * the next piece is not produced before `sink` resolves (the sink paces the serialisation). A
+ * sink that throws stops it.
  */
-export async function snapshotToBuffer(tree: DataTree, compress: boolean): Promise<Buffer> {
-  const parts: Array<{ position: number; bytes: Buffer }> = [];
-  let result: Buffer | null = null;
+export async function streamSnapshot(tree: DataTree, compress: boolean, sink: (bytes: Buffer) => Promise<void>): Promise<{ zxid: bigint; sizeBytes: number }> {
+  let streamed = 0;
   const file = {
-    write: async (data: Buffer, position: number) => void parts.push({ position, bytes: Buffer.from(data) }),
+    write: async (data: Buffer, position: number) => {
+      // writeSnapshot writes front to back; a sink cannot seek.
+      if (position !== streamed) throw new Error(`snapshot write at ${position}, streamed ${streamed}`);
+      streamed += data.length;
+      await sink(Buffer.from(data));
+    },
     sync: async () => undefined,
     truncate: async () => undefined,
-    size: async () => parts.reduce((n, p) => Math.max(n, p.position + p.bytes.length), 0),
+    size: async () => streamed,
     close: async () => undefined,
   };
-  const memory: FileSystem = {
+  const stream: FileSystem = {
     create: async () => file,
     openExisting: async () => file,
     readFile: async () => Buffer.alloc(0),
     list: async () => [],
-    rename: async () => {
-      const size = parts.reduce((n, p) => Math.max(n, p.position + p.bytes.length), 0);
-      result = Buffer.alloc(size);
-      for (const p of parts) p.bytes.copy(result, p.position);
-    },
+    rename: async () => undefined,
     remove: async () => undefined,
     mkdirp: async () => undefined,
     syncDir: async () => undefined,
     sizeOf: async () => 0,
     truncateFile: async () => undefined,
   };
-  await writeSnapshot(tree, { fs: memory, dir: '/memory', compress });
-  if (result === null) throw new Error('in-memory snapshot was not completed');
-  return result;
+  const { zxid, sizeBytes } = await writeSnapshot(tree, { fs: stream, dir: '/stream', compress });
+  return { zxid, sizeBytes };
+}
+
+/** The tree as of now, as snapshot bytes in memory (see streamSnapshot). */
+export async function snapshotToBuffer(tree: DataTree, compress: boolean): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await streamSnapshot(tree, compress, async (bytes) => void parts.push(bytes));
+  return Buffer.concat(parts);
 }

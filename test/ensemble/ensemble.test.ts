@@ -5,6 +5,7 @@
  * minority that cannot write, observers. After each test the members' trees are identical.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { ZooKeeperClient, ZooKeeperError } from '../../src/client/index.js';
@@ -184,10 +185,15 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     assert.doesNotMatch(e.member(follower).stderr, /installed the leader's snapshot/);
     await e.signal(follower, 'SIGKILL');
     await writeN(c, '/snap', 700); // more than the leader keeps for DIFF (500)
+    // Incompressible megabytes, so that the snapshot streams in several pieces.
+    for (let i = 0; i < 6; i++) await c.create(`/snap-big-${i}`, randomBytes(900 * 1024));
     e.start(follower);
     await e.waitStable();
     await e.assertTreesIdentical();
     assert.match(e.member(follower).stderr, /installed the leader's snapshot/);
+    const sent = /"pieces":(\d+)[^\n]*"msg":"sent a snapshot \(SNAP\)"/.exec(e.member(leader).stderr);
+    assert.ok(sent, 'the leader logged the SNAP it sent');
+    assert.ok(Number(sent[1]) >= 5, `a snapshot of over 5 MiB in ${sent[1]} pieces`);
     // and it serves: a client there writes and reads
     const there = await client(e, [follower]);
     await there.create('/after-snap', 'x');

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   observers?: number;
   tickTimeMs?: number;
   snapCount?: number;
+  /** Committed txns a member keeps for DIFF (see ServerOptions.commitLogWindow). */
+  commitLogWindow?: number;
   extendedTypes?: boolean;
   /** Extra zoo.cfg entries (win over the defaults). */
   config?: Record<string, string>;
@@ -148,6 +150,7 @@ export class SimCluster {
     const record = member.record;
     const alive = () => incarnation.alive && member.incarnation === incarnation;
     const server = new PaddockServer(this.config(), silentLogger(), {
+      ...(this.options.commitLogWindow === undefined ? {} : { commitLogWindow: this.options.commitLogWindow }),
       fs: member.disk.fs(),
       platform,
       onFatal: (error) => {

@@ -56,12 +56,14 @@ export interface Summary {
   /** Violations of known, reported bugs (known-bugs.ts), by bug id. */
   known: Record<string, number>;
   virtualMs: number;
+  /** Snapshots installed from a leader (SNAP), over all seeds. */
+  snaps: number;
   /** Summed over seeds (CPU time of the runs, not the wall clock when run in parallel). */
   seedMs: number;
 }
 
 export function summarize(reports: SeedReport[]): Summary {
-  const s: Summary = { seeds: reports.length, failures: 0, ok: 0, failed: 0, unknown: 0, faults: {}, partitions: 0, gaveUp: 0, skipped: 0, statesExplored: 0, known: {}, virtualMs: 0, seedMs: 0 };
+  const s: Summary = { seeds: reports.length, failures: 0, ok: 0, failed: 0, unknown: 0, faults: {}, partitions: 0, gaveUp: 0, skipped: 0, statesExplored: 0, known: {}, virtualMs: 0, snaps: 0, seedMs: 0 };
   for (const r of reports) {
     if (r.violations.length > 0) s.failures++;
     s.seedMs += r.realMs;
@@ -71,6 +73,7 @@ export function summarize(reports: SeedReport[]): Summary {
       s.failed += r.stats.failed;
       s.unknown += r.stats.unknown;
       s.virtualMs += r.stats.virtualMs;
+      s.snaps += r.stats.snapsInstalled;
       for (const [fault, n] of Object.entries(r.stats.faults)) s.faults[fault] = (s.faults[fault] ?? 0) + n;
     }
     if (r.checker) {
@@ -95,6 +98,7 @@ export function formatSummary(s: Summary, wallMs: number): string {
     `seeds ${s.seeds}, failed ${s.failures}`,
     `ops: ok ${s.ok}, fail ${s.failed}, unknown ${s.unknown}`,
     `faults: ${faults || 'none'}`,
+    `members brought back by SNAP: ${s.snaps}`,
     `linearizability: ${s.partitions} partitions, ${s.gaveUp} given up, ${s.skipped} skipped (container/ttl), ${s.statesExplored} states`,
     `known bugs (reported, not failing): ${known || 'none'}`,
     `time: ${(wallMs / 1000).toFixed(1)} s wall, ${(s.seedMs / 1000).toFixed(1)} s in seeds, ${(s.virtualMs / 1000).toFixed(0)} virtual s`,

@@ -61,6 +61,11 @@ export interface SimulationOptions {
   layout?: Layout;
   extendedTypes?: boolean;
   snapCount?: number;
+  /**
+   * Committed txns a member keeps for DIFF. Default: drawn per seed from COMMIT_LOG_WINDOWS,
+   * so that many seeds bring members back by SNAP (with ZooKeeper's 500 few ever do).
+   */
+  commitLogWindow?: number;
   /** Requested session timeout. Default 4000. */
   sessionTimeoutMs?: number;
   tearWrites?: boolean;
@@ -85,6 +90,9 @@ export interface SimulationStats {
   faults: Record<string, number>;
   memberStarts: number[];
   appliedTxns: number[];
+  commitLogWindow: number;
+  /** Snapshots members installed from a leader (SNAP). */
+  snapsInstalled: number;
   finalZxid: string;
   network: SimNetwork['stats'];
 }
@@ -95,6 +103,7 @@ export interface SimulationResult {
   stats: SimulationStats;
 }
 
+const COMMIT_LOG_WINDOWS = [500, 40, 8] as const;
 const SETUP_LIMIT_MS = 30_000;
 const CONVERGE_LIMIT_MS = 60_000;
 const MAX_OPS_PER_WORKER = 100_000;
@@ -119,10 +128,12 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const baseLayout = options.layout ?? LAYOUT;
   const layouts = Array.from({ length: Math.max(1, Math.ceil(virtualMs / roundMs)) }, (_, round) => roundLayout(baseLayout, round));
   const mix = options.mix ?? DEFAULT_MIX;
+  const commitLogWindow = options.commitLogWindow ?? kernel.prng('commit-log-window').pick(COMMIT_LOG_WINDOWS);
   const cluster = new SimCluster(kernel, network, recorder, {
     voters: options.members ?? 3,
     observers: options.observers ?? 0,
     snapCount: options.snapCount ?? 100,
+    commitLogWindow,
     extendedTypes: options.extendedTypes ?? false,
   });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 4000;
@@ -286,6 +297,8 @@ async function simulate(options: SimulationOptions): Promise<SimulationResult> {
       faults: Object.fromEntries([...nemesis.counts].sort()),
       memberStarts: cluster.members.map((m) => m.starts),
       appliedTxns: cluster.members.map((m) => m.record.applied.length),
+      commitLogWindow,
+      snapsInstalled: cluster.members.reduce((n, m) => n + m.record.resets.filter((r) => r.reason === 'snap').length, 0),
       finalZxid: last.toString(16),
       network: network.stats,
     },

@@ -2,8 +2,8 @@
  * What crosses the quorum port: the ZAB core's messages (src/zab/codec.ts) and the shell's
  * own — a learner forwarding a client write to the leader (REQUEST), `sync` (SYNC and its
  * answer SYNC_DONE), and REVALIDATE (a client reconnected to the learner with an existing
- * session: the leader makes that learner the session's owner). The first byte of a payload
- * says which. The election port carries only ZAB `vote` messages, in the same framing.
+ * session: the leader makes that learner the session's owner), and the pieces of a SNAP's
+ * snapshot, which go ahead of the SNAP itself. The first byte of a payload says which. The election port carries only ZAB `vote` messages, in the same framing.
  */
 import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Id } from '../../jute/index.js';
@@ -15,6 +15,7 @@ const KIND_REQUEST = 1;
 const KIND_SYNC = 2;
 const KIND_SYNC_DONE = 3;
 const KIND_REVALIDATE = 4;
+const KIND_SNAP_PART = 5;
 
 /** A client write forwarded by the member that holds its session. */
 export interface ForwardedRequest {
@@ -33,7 +34,9 @@ export type QuorumPayload =
   | { kind: 'request'; request: ForwardedRequest }
   | { kind: 'sync'; id: number }
   | { kind: 'syncDone'; id: number; zxid: bigint }
-  | { kind: 'revalidate'; sessionId: bigint };
+  | { kind: 'revalidate'; sessionId: bigint }
+  /** `bytes` of the snapshot for the SNAP at `zxid`, from `offset` on. */
+  | { kind: 'snapPart'; zxid: bigint; offset: number; bytes: Buffer };
 
 export function encodePayload(p: QuorumPayload): Buffer {
   if (p.kind === 'zab') return Buffer.concat([Buffer.from([KIND_ZAB]), encodeMessage(p.message)]);
@@ -47,6 +50,8 @@ export function encodePayload(p: QuorumPayload): Buffer {
     w.writeRaw(Buffer.from([KIND_SYNC])).writeInt(p.id);
   } else if (p.kind === 'revalidate') {
     w.writeRaw(Buffer.from([KIND_REVALIDATE])).writeLong(p.sessionId);
+  } else if (p.kind === 'snapPart') {
+    w.writeRaw(Buffer.from([KIND_SNAP_PART])).writeLong(p.zxid).writeLong(BigInt(p.offset)).writeBuffer(p.bytes);
   } else {
     w.writeRaw(Buffer.from([KIND_SYNC_DONE])).writeInt(p.id).writeLong(p.zxid);
   }
@@ -76,6 +81,14 @@ export function decodePayload(bytes: Buffer): QuorumPayload {
     p = { kind: 'syncDone', id: r.readInt(), zxid: r.readLong() };
   } else if (kind === KIND_REVALIDATE) {
     p = { kind: 'revalidate', sessionId: r.readLong() };
+  } else if (kind === KIND_SNAP_PART) {
+    const zxid = r.readLong();
+    const offset = r.readLong();
+    if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new JuteDecodeError(`snapshot offset ${offset}`, r.position);
+    const bytes = r.readBuffer();
+    if (bytes === null) throw new JuteDecodeError('snapshot piece without bytes', r.position);
+    // A copy: the frame it came in may be a slice of a much larger read.
+    p = { kind: 'snapPart', zxid, offset: Number(offset), bytes: Buffer.from(bytes) };
   } else {
     throw new JuteDecodeError(`unknown quorum payload kind ${kind}`, 0);
   }

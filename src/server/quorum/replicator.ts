@@ -17,7 +17,7 @@ import type { Txn } from '../../tree/index.js';
 import { DataTree } from '../../tree/index.js';
 import { ZabNode, epochOf, zxidHex } from '../../zab/index.js';
 import type { Ready, RoleChange, ZabMessage, ZabStatus } from '../../zab/index.js';
-import { parseSnapshotBytes, snapshotToBuffer } from '../../storage/index.js';
+import { parseSnapshotBytes, streamSnapshot } from '../../storage/index.js';
 import type { FileSystem, Recovered, Storage } from '../../storage/index.js';
 import { mutations, nodePlatform } from '../../platform/index.js';
 import type { Platform, TimerHandle } from '../../platform/index.js';
@@ -120,6 +120,8 @@ export interface ReplicatorOptions {
   compressSnapshots: boolean;
   /** Timers and the network (quorum port); default Node's. */
   platform?: Platform;
+  /** Committed txns kept for DIFF; default the core's (ZooKeeper's 500). */
+  commitLogWindow?: number;
 }
 
 export class Replicator implements Committer {
@@ -139,8 +141,10 @@ export class Replicator implements Committer {
   /** Bumped by a truncation or snapshot install: appends from before it are not reported. */
   private generation = 0;
   role: RoleChange = { state: 'looking', leader: null, epoch: null, serving: false, reason: 'startup' };
-  /** Messages held back per peer while a SNAP for it is serialised. */
+  /** Messages held back per peer while a SNAP for it is streamed. */
   private readonly held = new Map<number, Buffer[]>();
+  /** Learner: the pieces of the snapshot for the SNAP a peer is streaming to us. */
+  private readonly snapParts = new Map<number, { zxid: bigint; parts: Buffer[]; bytes: number }>();
   /** Learner: sessions touched since the last PING to the leader. */
   readonly touched = new Set<bigint>();
   private readonly syncWaiters = new Map<number, { zxid: bigint | null; done: () => void }>();
@@ -170,6 +174,7 @@ export class Replicator implements Committer {
       tickLimits: { initLimit: options.initLimit, syncLimit: options.syncLimit },
       persisted: { acceptedEpoch, currentEpoch, lastLoggedZxid: state.lastLoggedZxid, lastCommittedZxid: state.tree.lastProcessedZxid },
       recentLog: state.recentLog,
+      ...(options.commitLogWindow === undefined ? {} : { commitLogWindow: options.commitLogWindow }),
     });
     this.transport = new QuorumTransport(
       options.myId,
@@ -177,7 +182,10 @@ export class Replicator implements Committer {
       options.servers.filter((s) => s.id !== options.myId).map((s) => ({ id: s.id, host: s.host, port: s.quorumPort })),
       {
         onFrame: (peer, frame) => this.onFrame(peer, frame),
-        onDisconnected: (peer) => this.input(() => this.zab.disconnected(peer)),
+        onDisconnected: (peer) => {
+          this.snapParts.delete(peer);
+          this.input(() => this.zab.disconnected(peer));
+        },
       },
       host.log,
       this.platform,
@@ -332,7 +340,17 @@ export class Replicator implements Committer {
     if (payload === null) return;
     switch (payload.kind) {
       case 'zab': {
-        const message = payload.message;
+        let message = payload.message;
+        if (message.type === 'snap' && message.snapshot === null) {
+          const snapshot = this.takeSnapshotParts(peer, message.zxid);
+          if (snapshot === null) {
+            // Without its snapshot a SNAP cannot be followed: start over with this leader.
+            this.host.log.warn({ peer, zxid: zxidHex(message.zxid) }, 'SNAP without its whole snapshot; dropping the leader');
+            this.input(() => this.zab.disconnected(peer));
+            return;
+          }
+          message = { ...message, snapshot };
+        }
         if (message.type === 'ping' && message.payload !== null && this.isLeader) {
           try {
             this.host.sessionsTouched(decodeTouches(message.payload));
@@ -340,9 +358,13 @@ export class Replicator implements Committer {
             this.host.log.warn({ peer }, 'bad session touches in a PING');
           }
         }
-        this.input(() => this.zab.step(peer, message));
+        const step = message;
+        this.input(() => this.zab.step(peer, step));
         return;
       }
+      case 'snapPart':
+        this.addSnapshotPart(peer, payload);
+        return;
       case 'request':
         if (this.isLeader && this.role.serving) this.host.forwardedRequest(payload.request, peer);
         return;
@@ -363,6 +385,27 @@ export class Replicator implements Committer {
         return;
       }
     }
+  }
+
+  /** Pieces come in order on one connection, the first at offset 0; a gap spoils the snapshot. */
+  private addSnapshotPart(peer: number, part: Extract<QuorumPayload, { kind: 'snapPart' }>): void {
+    if (part.offset === 0) this.snapParts.set(peer, { zxid: part.zxid, parts: [], bytes: 0 });
+    const pending = this.snapParts.get(peer);
+    if (pending === undefined) return;
+    if (pending.zxid !== part.zxid || pending.bytes !== part.offset) {
+      this.host.log.warn({ peer, zxid: zxidHex(part.zxid), offset: part.offset, expected: pending.bytes }, 'snapshot piece out of order; discarding the snapshot');
+      this.snapParts.delete(peer);
+      return;
+    }
+    pending.parts.push(part.bytes);
+    pending.bytes += part.bytes.length;
+  }
+
+  private takeSnapshotParts(peer: number, zxid: bigint): Buffer | null {
+    const pending = this.snapParts.get(peer);
+    this.snapParts.delete(peer);
+    if (pending === undefined || pending.zxid !== zxid || pending.bytes === 0) return null;
+    return Buffer.concat(pending.parts, pending.bytes);
   }
 
   /** The election port carries votes and nothing else. */
@@ -444,9 +487,13 @@ export class Replicator implements Committer {
       }
     }
     if (ready.commit.length > 0) {
-      for (const txn of ready.commit) host.apply(txn);
+      for (const txn of ready.commit) {
+        host.apply(txn);
+        // A sync is answered right after the txn it waited for, not after the whole batch: its
+        // reply's zxid must not pass the replies of this session's later writes in the batch.
+        if (this.syncWaiters.size > 0) this.settleSyncs();
+      }
       host.appliedBatch(ready.commit.length);
-      this.settleSyncs();
     }
     for (const change of ready.roleChanges) {
       this.role = change;
@@ -539,30 +586,73 @@ export class Replicator implements Committer {
     this.sendPayload(peer, { kind: 'zab', message });
   }
 
-  /** Serialises the tree (exact at the message's zxid now) a chunk at a time; later messages to that peer wait. */
+  /**
+   * Streams the tree (exact at the message's zxid now) to the learner in pieces ahead of the
+   * SNAP itself, at the pace its connection takes them, on that one connection; later messages
+   * to that peer wait until the SNAP has gone. Neither side holds more than a piece or two of
+   * it in flight, and no frame is bigger than a piece.
+   */
   private sendSnapshot(peer: number, message: Extract<ZabMessage, { type: 'snap' }>): void {
     const tree = this.host.tree;
     if (tree.lastProcessedZxid !== message.zxid) {
       throw new Error(`SNAP for ${zxidHex(message.zxid)} but the tree is at ${zxidHex(tree.lastProcessedZxid)}`);
     }
+    const sender = this.transport.pacedSender(peer);
+    // No connection: like any message to an unreachable peer, it is dropped (the core notices).
+    if (sender === null) return;
     const held: Buffer[] = [];
-    const previous = this.held.get(peer);
+    const previous = this.held.get(peer) ?? [];
     this.held.set(peer, held);
     const started = this.platform.clock.now();
-    snapshotToBuffer(tree, this.options.compressSnapshots).then(
-      (snapshot) => {
-        if (this.held.get(peer) !== held) return;
-        this.held.delete(peer);
-        if (previous !== undefined) for (const bytes of previous) this.transport.send(peer, bytes);
-        this.transport.send(peer, encodePayload({ kind: 'zab', message: { ...message, snapshot } }));
-        for (const bytes of held) this.transport.send(peer, bytes);
-        this.host.log.info({ peer, zxid: zxidHex(message.zxid), sizeBytes: snapshot.length, ms: this.platform.clock.now() - started }, 'sent a snapshot (SNAP)');
+    let offset = 0;
+    let pieces = 0;
+    // A newer SNAP for the peer took over `held` (and sends what this one held first).
+    const superseded = () => this.held.get(peer) !== held;
+    const send = async (bytes: Buffer): Promise<void> => {
+      if (superseded()) throw new SnapStreamStopped('a newer SNAP for the peer took over');
+      if (!(await sender.send(bytes))) throw new SnapStreamStopped('the connection was lost');
+    };
+    // Written now, in order, ahead of the snapshot; no await before streamSnapshot has taken
+    // the tree as it is at message.zxid.
+    for (const bytes of previous) void sender.send(bytes);
+    const stream = async (): Promise<void> => {
+      const streamed = streamSnapshot(tree, this.options.compressSnapshots, async (bytes) => {
+        for (let at = 0; at < bytes.length; at += SNAP_PIECE_BYTES) {
+          const piece = bytes.subarray(at, at + SNAP_PIECE_BYTES);
+          await send(encodePayload({ kind: 'snapPart', zxid: message.zxid, offset, bytes: piece }));
+          offset += piece.length;
+          pieces++;
+        }
+      });
+      const { zxid } = await streamed;
+      if (zxid !== message.zxid) throw new Error(`the snapshot for the SNAP at ${zxidHex(message.zxid)} was taken at ${zxidHex(zxid)}`);
+      await send(encodePayload({ kind: 'zab', message }));
+    };
+    const release = () => {
+      if (superseded()) return;
+      this.held.delete(peer);
+      for (const bytes of held) this.transport.send(peer, bytes);
+    };
+    stream().then(
+      () => {
+        release();
+        this.host.log.info({ peer, zxid: zxidHex(message.zxid), sizeBytes: offset, pieces, ms: this.platform.clock.now() - started }, 'sent a snapshot (SNAP)');
       },
       (error: Error) => {
+        if (error instanceof SnapStreamStopped) {
+          this.host.log.info({ peer, zxid: zxidHex(message.zxid), sentBytes: offset, reason: error.message }, 'stopped sending a snapshot (SNAP)');
+          release();
+          return;
+        }
         this.host.log.error({ peer, err: error.message }, 'could not serialise a snapshot for a learner');
-        this.held.delete(peer);
+        if (!superseded()) this.held.delete(peer);
         this.input(() => this.zab.disconnected(peer));
       },
     );
   }
 }
+
+/** Snapshot bytes per quorum frame of a SNAP. */
+const SNAP_PIECE_BYTES = 1024 * 1024;
+
+class SnapStreamStopped extends Error {}

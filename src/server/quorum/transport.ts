@@ -12,7 +12,10 @@ import type { Logger } from '../log.js';
 import { nodePlatform } from '../../platform/index.js';
 import type { Listener, Platform, StreamSocket, TimerHandle } from '../../platform/index.js';
 
-/** A snapshot can be large; anything bigger than this is a broken or hostile peer. */
+/**
+ * A message is bounded by jute.maxbuffer (which a user may raise) and a SNAP travels in pieces
+ * of a megabyte; anything near this is a broken or hostile peer.
+ */
 export const MAX_QUORUM_FRAME_BYTES = 1024 * 1024 * 1024;
 const REDIAL_MS = 200;
 
@@ -20,6 +23,10 @@ export interface PeerAddress {
   id: number;
   host: string;
   port: number;
+}
+
+export interface PacedSender {
+  send(payload: Buffer): Promise<boolean>;
 }
 
 export interface TransportHandler {
@@ -62,6 +69,8 @@ export class QuorumTransport {
   /** Sockets destroyed, or failed, whose 'close' has not come yet (net.Socket's `destroyed`). */
   private readonly dead = new WeakSet<StreamSocket>();
   private readonly dialTimers = new Map<number, TimerHandle>();
+  /** Paced sends waiting for a socket's 'drain' (true) or 'close' (false). */
+  private readonly drainWaiters = new WeakMap<StreamSocket, Array<(sent: boolean) => void>>();
   private stopped = false;
 
   constructor(
@@ -87,6 +96,28 @@ export class QuorumTransport {
     const socket = this.sockets.get(peer);
     if (socket === undefined || this.dead.has(socket)) return;
     socket.write(frameOf(payload));
+  }
+
+  /**
+   * A sender bound to the connection to `peer` as it is now, for a long stream (a SNAP): each
+   * send waits until the socket has taken what was written before (backpressure), and says
+   * false once that connection is gone, so a stream never continues on a newer connection.
+   * Null when there is no connection.
+   */
+  pacedSender(peer: number): PacedSender | null {
+    const socket = this.sockets.get(peer);
+    if (socket === undefined || this.dead.has(socket)) return null;
+    return { send: (payload) => this.sendPaced(peer, socket, payload) };
+  }
+
+  private sendPaced(peer: number, socket: StreamSocket, payload: Buffer): Promise<boolean> {
+    if (this.sockets.get(peer) !== socket || this.dead.has(socket)) return Promise.resolve(false);
+    if (socket.write(frameOf(payload))) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiters = this.drainWaiters.get(socket);
+      if (waiters === undefined || this.dead.has(socket)) return resolve(false);
+      waiters.push(resolve);
+    });
   }
 
   private dial(peer: PeerAddress): void {
@@ -145,6 +176,11 @@ export class QuorumTransport {
     this.sockets.set(peer, socket);
     if (previous !== undefined) this.destroy(previous);
     this.log.info({ peer }, `${this.label} connection up`);
+    const waiters: Array<(sent: boolean) => void> = [];
+    this.drainWaiters.set(socket, waiters);
+    socket.on('drain', () => {
+      for (const resolve of waiters.splice(0)) resolve(true);
+    });
     socket.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, (frame) => this.handler.onFrame(peer, frame));
@@ -155,6 +191,7 @@ export class QuorumTransport {
     });
     socket.once('close', () => {
       this.dead.add(socket);
+      for (const resolve of waiters.splice(0)) resolve(false);
       if (this.sockets.get(peer) !== socket) return;
       this.sockets.delete(peer);
       this.log.info({ peer }, `${this.label} connection lost`);
