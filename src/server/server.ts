@@ -41,6 +41,7 @@ import { reapCandidates } from './reaper.js';
 import { replyFrame } from './replies.js';
 import { OWNER_CHECKED_OPS, SessionOwners } from './owners.js';
 import { Replicator, loadEnsembleState } from './quorum/replicator.js';
+import { STATIC_CONFIG_VERSION, quorumConfigText } from './quorum-config.js';
 import type { ForwardedRequest } from './quorum/messages.js';
 import type { Watcher } from '../watch/index.js';
 
@@ -187,6 +188,9 @@ export class PaddockServer implements ConnectionHandler {
   private async openEnsemble(storage: Storage, recovered: Recovered): Promise<void> {
     const state = await loadEnsembleState(storage, recovered);
     this.tree = state.tree;
+    // Written locally at start, as ZooKeeper's members do, before the tree is snapshotted or
+    // served; without reconfig the configuration is the static one, version 0.
+    this.tree.setLocalConfig(Buffer.from(quorumConfigText(this.config.servers, STATIC_CONFIG_VERSION), 'utf8'), STATIC_CONFIG_VERSION);
     this.pipeline = this.newPipeline();
     // A new epoch's log starts past the snapshot; recovery needs a snapshot to start from.
     if (!(await storage.hasSnapshot())) await storage.snapshot(this.tree);

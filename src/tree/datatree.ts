@@ -48,6 +48,7 @@ export interface ApplyResult {
 
 export const OPEN_ACL_UNSAFE: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const READ_ACL_UNSAFE: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+const CONFIG_NODE = '/zookeeper/config';
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -112,6 +113,8 @@ export class DataTree {
     },
     usage: (path) => this.usage(path),
   });
+  /** This member's own ensemble configuration for /zookeeper/config; null: left as it is. */
+  private localConfig: { data: Buffer; configVersion: bigint } | null = null;
   /** Told about a node just before a txn changes it (copy-on-write snapshots). */
   private readonly changeObservers = new Set<(path: string, node: ZNode) => void>();
 
@@ -125,14 +128,52 @@ export class DataTree {
     // ZooKeeper's system nodes exist from the start and are not the product of a txn.
     this.addSystemNode('/zookeeper', OPEN_ACL_UNSAFE);
     this.addSystemNode('/zookeeper/quota', OPEN_ACL_UNSAFE);
-    this.addSystemNode('/zookeeper/config', READ_ACL_UNSAFE);
-    // ZooKeeper sets the config node's ACL with version -1 at start, leaving aversion -1.
-    this.nodes.get('/zookeeper/config')!.aversion = -1;
+    this.addConfigNode();
   }
 
   private addSystemNode(path: string, acl: ACL[]): void {
     this.nodes.set(path, newNode(EMPTY, this.acls.intern(acl), 0n, 0, 0n));
     this.nodes.get(parentOf(path))!.children.add(baseName(path));
+  }
+
+  private addConfigNode(): void {
+    this.addSystemNode(CONFIG_NODE, READ_ACL_UNSAFE);
+    // ZooKeeper sets the config node's ACL with version -1 at start, leaving aversion -1.
+    this.nodes.get(CONFIG_NODE)!.aversion = -1;
+  }
+
+  /**
+   * Shows this member's ensemble configuration in /zookeeper/config, as ZooKeeper's
+   * initConfigInZKDatabase does on every member: set locally, not through a txn, with
+   * version -1 and the configuration's version as mzxid. The configuration stays with this
+   * tree: replaceWith puts it back over whatever the leader's snapshot held.
+   *
+   * ZooKeeper also stamps mtime with the member's wall clock each time it writes the node (at
+   * start and after every sync with a leader), so its members disagree there. Paddock leaves
+   * mtime 0: members with the same configuration then hold identical trees and write identical
+   * snapshots, and a comparison of two members' trees (the simulator's digests) has no
+   * exception to make.
+   */
+  setLocalConfig(data: Buffer, configVersion: bigint): void {
+    this.localConfig = { data, configVersion };
+    this.applyLocalConfig();
+  }
+
+  private applyLocalConfig(): void {
+    if (this.localConfig === null) return;
+    // Only a snapshot written before the node existed lacks it (ZooKeeper adds it back too).
+    if (!this.nodes.has(CONFIG_NODE)) {
+      if (!this.nodes.has('/zookeeper')) throw new Error(`tree corrupt: no /zookeeper to hold ${CONFIG_NODE}`);
+      this.addConfigNode();
+    }
+    const node = this.nodes.get(CONFIG_NODE)!;
+    const { data, configVersion } = this.localConfig;
+    this.notifyChange(CONFIG_NODE, node);
+    this.quotas.dataChanged(CONFIG_NODE, data.length - node.data.length);
+    node.data = data;
+    node.version = -1;
+    node.mzxid = configVersion;
+    node.mtimeMs = 0;
   }
 
   /**
@@ -159,6 +200,7 @@ export class DataTree {
     this.lastZxid = other.lastZxid;
     this.pendingEvents = [];
     this.quotas.rebuild(this.nodes.keys());
+    this.applyLocalConfig();
   }
 
   static restore(records: Iterable<NodeRecord>, sessions: Iterable<[bigint, number]>, zxid: bigint): DataTree {

@@ -3,6 +3,8 @@
  * every op with writes forwarded from followers, failover under write load (SIGKILL of the
  * leader), catch-up of restarted members (DIFF, SNAP, TRUNC), SIGSTOP of the leader, a
  * minority that cannot write, observers. After each test the members' trees are identical.
+ * Every member shows the ensemble in /zookeeper/config as ZooKeeper 3.8's members do, also
+ * after a leader change, a restart, a DIFF and a SNAP.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,8 +19,8 @@ after(async () => {
   for (const e of ensembles) await e.stop();
 });
 
-async function ensemble(voters: number, observers = 0, settings: Record<string, string> = {}): Promise<Ensemble> {
-  const e = await Ensemble.create({ voters, observers, settings });
+async function ensemble(voters: number, observers = 0, settings: Record<string, string> = {}, clientAddressOnServerLines = false): Promise<Ensemble> {
+  const e = await Ensemble.create({ voters, observers, settings, clientAddressOnServerLines });
   ensembles.push(e);
   e.startAll();
   return e;
@@ -54,6 +56,41 @@ function accepts(port: number, timeoutMs = 2000): Promise<boolean> {
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
   });
+}
+
+/**
+ * What a ZooKeeper 3.8 member of this ensemble shows in /zookeeper/config: a line per member,
+ * the role always written, the client address only where the server line has one, then
+ * `version=0`, no trailing newline (observed; test/unit/config/quorum-config.test.ts).
+ */
+function zooKeeperConfigText(e: Ensemble, clientAddressOnServerLines: boolean): string {
+  const lines = e.members.map((m) => {
+    const line = `server.${m.id}=127.0.0.1:${m.quorumPort}:${m.electionPort}:${m.observer ? 'observer' : 'participant'}`;
+    return clientAddressOnServerLines ? `${line};127.0.0.1:${m.clientPort}` : line;
+  });
+  return [...lines, 'version=0'].join('\n');
+}
+
+/**
+ * Every running member's /zookeeper/config (getData and getACL, from that member alone) against
+ * ZooKeeper's: the Stat a member gives the node, except mtime, which ZooKeeper stamps with each
+ * member's clock and Paddock leaves 0 so that the members' trees stay identical.
+ */
+async function assertConfigNode(e: Ensemble, expected: string): Promise<void> {
+  for (const m of e.members.filter((x) => x.child !== null)) {
+    const c = await ZooKeeperClient.connect({ connectString: `127.0.0.1:${m.clientPort}`, sessionTimeoutMs: 4000 });
+    try {
+      const { data, stat } = await c.getData('/zookeeper/config');
+      assert.equal(Buffer.from(data).toString('utf8'), expected, `member ${m.id}`);
+      assert.deepEqual(stat, {
+        czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: -1, cversion: 0, aversion: -1,
+        ephemeralOwner: 0n, dataLength: Buffer.byteLength(expected), numChildren: 0, pzxid: 0n,
+      }, `member ${m.id}`);
+      assert.deepEqual((await c.getACL('/zookeeper/config')).acl, [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
+    } finally {
+      await c.close();
+    }
+  }
 }
 
 async function writeN(c: ZooKeeperClient, prefix: string, n: number): Promise<void> {
@@ -168,11 +205,14 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     await e.waitStable();
     assert.notEqual(await e.mode(leader), 'leader');
     await e.assertTreesIdentical();
+    await assertConfigNode(e, zooKeeperConfigText(e, false));
   });
 
   test('a restarted follower catches up by DIFF; a very stale one by SNAP', async () => {
     const e = await ensemble(3);
     const leader = await e.waitStable();
+    const config = zooKeeperConfigText(e, false);
+    await assertConfigNode(e, config);
     const follower = e.members.map((m) => m.id).find((id) => id !== leader)!;
     const others = e.members.map((m) => m.id).filter((id) => id !== follower);
     const c = await client(e, others);
@@ -183,6 +223,7 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     await e.waitStable();
     await e.assertTreesIdentical();
     assert.doesNotMatch(e.member(follower).stderr, /installed the leader's snapshot/);
+    await assertConfigNode(e, config);
     await e.signal(follower, 'SIGKILL');
     await writeN(c, '/snap', 700); // more than the leader keeps for DIFF (500)
     // Incompressible megabytes, so that the snapshot streams in several pieces.
@@ -194,6 +235,7 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     const sent = /"pieces":(\d+)[^\n]*"msg":"sent a snapshot \(SNAP\)"/.exec(e.member(leader).stderr);
     assert.ok(sent, 'the leader logged the SNAP it sent');
     assert.ok(Number(sent[1]) >= 5, `a snapshot of over 5 MiB in ${sent[1]} pieces`);
+    await assertConfigNode(e, config);
     // and it serves: a client there writes and reads
     const there = await client(e, [follower]);
     await there.create('/after-snap', 'x');
@@ -205,6 +247,7 @@ void describe('ensemble of 3', { timeout: 120_000 }, () => {
     e.start(follower);
     await e.waitStable();
     await e.assertTreesIdentical();
+    await assertConfigNode(e, config);
   });
 });
 
@@ -281,9 +324,12 @@ void describe('ensemble faults', { timeout: 180_000 }, () => {
 
 void describe('larger ensembles', { timeout: 180_000 }, () => {
   test('3 voters and an observer: the observer serves reads, forwards writes, catches up', async () => {
-    const e = await ensemble(3, 1);
+    // Server lines with client addresses, the other form ZooKeeper's /zookeeper/config shows.
+    const e = await ensemble(3, 1, {}, true);
     await e.waitStable();
     assert.equal(await e.mode(4), 'observer');
+    const config = zooKeeperConfigText(e, true);
+    await assertConfigNode(e, config);
     const leaderMntr = await fourLetterWord(e.member(await e.waitStable()).clientPort, 'mntr');
     assert.match(leaderMntr, /zk_learners\t3\n/);
     assert.match(leaderMntr, /zk_synced_followers\t2\n/);
@@ -304,6 +350,7 @@ void describe('larger ensembles', { timeout: 180_000 }, () => {
     await e.waitStable();
     await voters.close();
     await e.assertTreesIdentical();
+    await assertConfigNode(e, config);
   });
 
   test('a member that cannot listen on its election port does not start; the others elect without it', async () => {

@@ -30,6 +30,12 @@ export interface EnsembleOptions {
   observers?: number;
   /** Extra zoo.cfg lines for every member. */
   settings?: Record<string, string>;
+  /**
+   * Server lines in the 3.5+ form that carry each member's client address:
+   * `server.N=127.0.0.1:q:e:participant;127.0.0.1:clientPort`. The clientPort key stays, with
+   * the same address, which ZooKeeper accepts; Paddock listens where that key says.
+   */
+  clientAddressOnServerLines?: boolean;
 }
 
 export type Mode = 'leader' | 'follower' | 'observer' | 'standalone' | 'not serving' | 'down';
@@ -79,7 +85,11 @@ export class Ensemble {
         forceSync: 'yes',
         ...options.settings,
       };
-      const servers = members.map((s) => `server.${s.id}=127.0.0.1:${s.quorumPort}:${s.electionPort}${s.observer ? ':observer' : ''}`);
+      const servers = members.map((s) =>
+        options.clientAddressOnServerLines
+          ? `server.${s.id}=127.0.0.1:${s.quorumPort}:${s.electionPort}:${s.observer ? 'observer' : 'participant'};127.0.0.1:${s.clientPort}`
+          : `server.${s.id}=127.0.0.1:${s.quorumPort}:${s.electionPort}${s.observer ? ':observer' : ''}`,
+      );
       await writeFile(m.configFile, [...Object.entries(lines).map(([k, v]) => `${k}=${v}`), ...servers].join('\n') + '\n');
     }
     return new Ensemble(members, root);

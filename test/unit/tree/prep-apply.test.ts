@@ -9,6 +9,7 @@ import { DataTree, OPEN_ACL_UNSAFE, statOf } from '../../../src/tree/index.js';
 import type { ApplyResult, Txn, TxnBody } from '../../../src/tree/index.js';
 import { Preparer } from '../../../src/server/prep.js';
 import type { PrepContext } from '../../../src/server/prep.js';
+import { parseSnapshotBytes, snapshotToBuffer } from '../../../src/storage/index.js';
 
 const SESSION = 0x100n;
 
@@ -287,5 +288,57 @@ describe('the ACL table', () => {
     h.delete('/b');
     assert.equal(h.tree.acls.size, before, 'an ACL no node uses any more leaves the table');
     assert.throws(() => (h.tree.get('/a')!.acl as { perms: number }[]).push({ perms: 1 }), 'shared arrays cannot be changed');
+  });
+});
+
+describe('the ensemble configuration in /zookeeper/config', () => {
+  const config = (text: string): Buffer => Buffer.from(text, 'utf8');
+  const MINE = 'server.1=127.0.0.1:2888:3888:participant\nserver.2=127.0.0.1:2889:3889:participant\nversion=0';
+  const READ_ONLY = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+
+  test('a member\'s configuration shows with the Stat a ZooKeeper 3.8 member gives it (mtime aside)', () => {
+    const tree = new DataTree();
+    tree.setLocalConfig(config(MINE), 0n);
+    const node = tree.get('/zookeeper/config')!;
+    assert.equal(node.data.toString('utf8'), MINE);
+    assert.deepEqual(statOf(node), {
+      czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: -1, cversion: 0, aversion: -1,
+      ephemeralOwner: 0n, dataLength: Buffer.byteLength(MINE), numChildren: 0, pzxid: 0n,
+    });
+    assert.deepEqual(node.acl, READ_ONLY);
+    assert.equal(tree.lastProcessedZxid, 0n, 'no txn');
+    tree.setLocalConfig(config(MINE), 0x100000000n);
+    assert.equal(tree.get('/zookeeper/config')!.mzxid, 0x100000000n, 'mzxid is the configuration\'s version');
+  });
+
+  test('a SNAP from the leader leaves this member\'s configuration in place, with the same Stat as the leader\'s', async () => {
+    const leader = new Harness();
+    leader.tree.setLocalConfig(config(MINE), 0n);
+    leader.create('/a');
+    leader.setData('/a', -1, 'x');
+    const learner = new DataTree();
+    learner.setLocalConfig(config(MINE), 0n);
+    learner.replaceWith(parseSnapshotBytes(await snapshotToBuffer(leader.tree, false), 'test').tree);
+    assert.deepEqual(statOf(learner.get('/zookeeper/config')!), statOf(leader.tree.get('/zookeeper/config')!));
+    assert.equal(learner.get('/zookeeper/config')!.data.toString('utf8'), MINE);
+    assert.equal(learner.get('/a')!.data.toString(), 'x');
+
+    // A leader that wrote its hosts otherwise: each member shows its own zoo.cfg, as ZooKeeper's.
+    const other = new DataTree();
+    other.setLocalConfig(config('server.1=localhost:2888:3888:participant\nversion=0'), 0n);
+    learner.replaceWith(parseSnapshotBytes(await snapshotToBuffer(other, false), 'test').tree);
+    assert.equal(learner.get('/zookeeper/config')!.data.toString('utf8'), MINE);
+  });
+
+  test('a snapshot without the node (written before it existed) gets it back', () => {
+    const records = [...new DataTree().entries()]
+      .filter(([path]) => path !== '/zookeeper/config')
+      .map(([path, node]) => ({ ...node, path }));
+    const tree = DataTree.restore(records, [], 5n);
+    assert.equal(tree.get('/zookeeper/config'), undefined);
+    tree.setLocalConfig(config(MINE), 0n);
+    assert.deepEqual(tree.childrenOf('/zookeeper')!.sort(), ['config', 'quota']);
+    assert.equal(statOf(tree.get('/zookeeper/config')!).aversion, -1);
+    assert.deepEqual(tree.get('/zookeeper/config')!.acl, READ_ONLY);
   });
 });
