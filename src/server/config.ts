@@ -26,6 +26,11 @@ export interface ServerConfig {
   dataLogDir: string;
   clientPort: number;
   clientPortAddress: string;
+  /**
+   * Whether zoo.cfg gave clientPort and clientPortAddress. An ensemble member's own server line
+   * may carry its client address instead (see clientAddressOfMember).
+   */
+  clientPortGiven: { port: boolean; address: boolean };
   maxClientCnxns: number;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
@@ -341,6 +346,29 @@ export interface LoadOptions {
   overrides?: ReadonlyMap<string, string>;
 }
 
+/**
+ * Where an ensemble member listens for clients once it knows its id, as ZooKeeper's
+ * QuorumPeerConfig.setupClientPort decides: the client address on its own server line
+ * (`;[host:]port`, host 0.0.0.0 when left out) wins, and must agree with clientPort and
+ * clientPortAddress when those are given too (the port alone when the address is a wildcard);
+ * without one there, clientPort and clientPortAddress as configured.
+ */
+export function clientAddressOfMember(config: ServerConfig, serverId: number): { host: string; port: number } {
+  const configured = { host: config.clientPortAddress, port: config.clientPort };
+  const own = config.servers.find((s) => s.id === serverId);
+  if (own?.clientPort === undefined) return configured;
+  const line = { host: own.clientHost ?? '0.0.0.0', port: own.clientPort };
+  if (config.clientPortGiven.port) {
+    const wildcard = !config.clientPortGiven.address || configured.host === '0.0.0.0' || configured.host === '::';
+    if (configured.port !== line.port || (!wildcard && configured.host !== line.host)) {
+      throw new ConfigError(
+        `client address for this server (id = ${serverId}) is ${configured.host}:${configured.port} (clientPort/clientPortAddress) but ${line.host}:${line.port} on its server.${serverId} line`,
+      );
+    }
+  }
+  return line;
+}
+
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const text = readFileSync(file, 'utf8');
   return buildConfig(parseProperties(text), { baseDir: dirname(resolve(file)), env });
@@ -391,6 +419,7 @@ export function buildConfig(entries: ReadonlyMap<string, string>, options: LoadO
     dataLogDir: resolveDir(get('dataLogDir') ?? dataDirRaw),
     clientPort: int('clientPort', 2181),
     clientPortAddress: get('clientPortAddress') ?? '0.0.0.0',
+    clientPortGiven: { port: get('clientPort') !== undefined, address: get('clientPortAddress') !== undefined },
     maxClientCnxns: int('maxClientCnxns', 60),
     minSessionTimeoutMs: minSessionTimeoutMs === -1 ? tickTimeMs * 2 : minSessionTimeoutMs,
     maxSessionTimeoutMs: maxSessionTimeoutMs === -1 ? tickTimeMs * 20 : maxSessionTimeoutMs,

@@ -32,6 +32,7 @@ import { mutations, nodePlatform } from '../platform/index.js';
 import type { Listener, Platform, StreamSocket, TimerHandle } from '../platform/index.js';
 import { DurableCommitter } from './commit.js';
 import type { ServerConfig } from './config.js';
+import { clientAddressOfMember } from './config.js';
 import { Connection } from './connection.js';
 import type { ConnectionHandler } from './connection.js';
 import type { Logger } from './log.js';
@@ -113,7 +114,12 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   async start(): Promise<void> {
-    if (this.ensemble) this.config.serverId = await readMyId(this.config.dataDir, this.fs);
+    if (this.ensemble) {
+      this.config.serverId = await readMyId(this.config.dataDir, this.fs);
+      const client = clientAddressOfMember(this.config, this.config.serverId);
+      this.config.clientPortAddress = client.host;
+      this.config.clientPort = client.port;
+    }
     this.sessions = new SessionTracker(this.config.tickTimeMs, this.config.serverId, this.now());
     await this.fs.mkdirp(this.config.dataDir);
     for (const key of this.config.unused) this.log.info({ key }, 'configuration key accepted but not used by Paddock yet');

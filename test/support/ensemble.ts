@@ -32,8 +32,8 @@ export interface EnsembleOptions {
   settings?: Record<string, string>;
   /**
    * Server lines in the 3.5+ form that carry each member's client address:
-   * `server.N=127.0.0.1:q:e:participant;127.0.0.1:clientPort`. The clientPort key stays, with
-   * the same address, which ZooKeeper accepts; Paddock listens where that key says.
+   * `server.N=127.0.0.1:q:e:participant;127.0.0.1:clientPort`, and no clientPort or
+   * clientPortAddress key: each member listens where its own line says.
    */
   clientAddressOnServerLines?: boolean;
 }
@@ -79,8 +79,7 @@ export class Ensemble {
         initLimit: '20',
         syncLimit: '5',
         dataDir: m.dataDir,
-        clientPort: String(m.clientPort),
-        clientPortAddress: '127.0.0.1',
+        ...(options.clientAddressOnServerLines ? {} : { clientPort: String(m.clientPort), clientPortAddress: '127.0.0.1' }),
         '4lw.commands.whitelist': '*',
         forceSync: 'yes',
         ...options.settings,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildConfig, loadConfigFile, parseProperties, ConfigError } from '../../../src/server/config.js';
+import { buildConfig, clientAddressOfMember, loadConfigFile, parseProperties, ConfigError } from '../../../src/server/config.js';
 import type { ServerConfig } from '../../../src/server/config.js';
 
 const BASE = resolve('/srv/paddock/conf');
@@ -398,6 +398,29 @@ void describe('buildConfig: server.N lines', () => {
     ]) {
       assertConfigError(`dataDir=/d\n${line}\n`);
     }
+  });
+});
+
+void describe('clientAddressOfMember: where an ensemble member listens (QuorumPeerConfig.setupClientPort)', () => {
+  const lines = ['server.1=zk1:2888:3888;10.0.0.1:2191', 'server.2=zk2:2888:3888;2192', 'server.3=zk3:2888:3888'];
+
+  void test('the address on its own server line, with 0.0.0.0 for a bare port', () => {
+    const config = withDataDir(lines.join('\n'));
+    assert.deepEqual(clientAddressOfMember(config, 1), { host: '10.0.0.1', port: 2191 });
+    assert.deepEqual(clientAddressOfMember(config, 2), { host: '0.0.0.0', port: 2192 });
+  });
+
+  void test('clientPort and clientPortAddress when its line has none (2181 on 0.0.0.0 by default)', () => {
+    assert.deepEqual(clientAddressOfMember(withDataDir(lines.join('\n')), 3), { host: '0.0.0.0', port: 2181 });
+    const config = withDataDir(['clientPort=2200', 'clientPortAddress=127.0.0.1', ...lines].join('\n'));
+    assert.deepEqual(clientAddressOfMember(config, 3), { host: '127.0.0.1', port: 2200 });
+  });
+
+  void test('clientPort (and a specific clientPortAddress) must agree with the line', () => {
+    assert.deepEqual(clientAddressOfMember(withDataDir(['clientPort=2191', ...lines].join('\n')), 1), { host: '10.0.0.1', port: 2191 });
+    assert.deepEqual(clientAddressOfMember(withDataDir(['clientPort=2191', 'clientPortAddress=10.0.0.1', ...lines].join('\n')), 1), { host: '10.0.0.1', port: 2191 });
+    assert.throws(() => clientAddressOfMember(withDataDir(['clientPort=2181', ...lines].join('\n')), 1), (e: unknown) => e instanceof ConfigError && /id = 1/.test(e.message));
+    assert.throws(() => clientAddressOfMember(withDataDir(['clientPort=2191', 'clientPortAddress=10.0.0.9', ...lines].join('\n')), 1), ConfigError);
   });
 });
 
