@@ -26,7 +26,7 @@ import { CpuMeter } from './proc.js';
 import type { BenchReport } from './report.js';
 import { SERVER_LABEL, versionOf } from './servers.js';
 import type { ServerKind } from './servers.js';
-import { PAYLOAD } from './throughput.js';
+import { PAYLOAD, loadLine } from './throughput.js';
 import type { ThroughputResult } from './throughput.js';
 
 export const ENSEMBLE_SESSIONS = 6;
@@ -195,11 +195,7 @@ async function runLoads(
         benchCpuPct: cpu.benchPct,
         machineCpuPct: cpu.machinePct,
       });
-      log(
-        `  ${SERVER_LABEL[ensemble.kind].padEnd(9)} ${loadCase.id.padEnd(22)} ${Math.round(load.opsPerSecond).toLocaleString('en-US').padStart(9)} ops/s` +
-          `  p50 ${load.latency.p50Ms.toFixed(2)} ms  p99 ${load.latency.p99Ms.toFixed(2)} ms` +
-          (load.errors > 0 ? `  ${load.errors} errors (${load.firstError})` : ''),
-      );
+      log(loadLine(ensemble.kind, loadCase.id, load));
     }
   } finally {
     await closeClients(clients);

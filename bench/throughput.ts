@@ -102,6 +102,15 @@ async function prepareTree(client: ZooKeeperClient): Promise<void> {
   await Promise.all(Array.from({ length: MAX_SESSIONS }, (_, s) => client.create(`/bench/n${s}`, PAYLOAD)));
 }
 
+/** The progress line of one measured case: server, case, ops/s, latency and any errors. */
+export function loadLine(kind: ServerKind, caseId: string, load: LoadResult): string {
+  return (
+    `  ${SERVER_LABEL[kind].padEnd(9)} ${caseId.padEnd(22)} ${Math.round(load.opsPerSecond).toLocaleString('en-US').padStart(9)} ops/s` +
+    `  p50 ${load.latency.p50Ms.toFixed(2)} ms  p99 ${load.latency.p99Ms.toFixed(2)} ms` +
+    (load.errors > 0 ? `  ${load.errors} errors (${load.firstError})` : '')
+  );
+}
+
 export interface GroupRun {
   results: ThroughputResult[];
   /** srvr's version line of each server (ZooKeeper's goes into the header). */
@@ -145,11 +154,7 @@ async function runOnServer(
         benchCpuPct: cpu.benchPct,
         machineCpuPct: cpu.machinePct,
       });
-      log(
-        `  ${SERVER_LABEL[server.kind].padEnd(9)} ${testCase.id.padEnd(22)} ${Math.round(load.opsPerSecond).toLocaleString('en-US').padStart(9)} ops/s` +
-          `  p50 ${load.latency.p50Ms.toFixed(2)} ms  p99 ${load.latency.p99Ms.toFixed(2)} ms` +
-          (load.errors > 0 ? `  ${load.errors} errors (${load.firstError})` : ''),
-      );
+      log(loadLine(server.kind, testCase.id, load));
     }
   } finally {
     await closeClients(clients);

@@ -145,11 +145,13 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   readonly testHooks: ClientTestHooks;
   protected readonly platform: Platform;
   private readonly onReplyHeader: ((xid: number, zxid: bigint, err: number) => void) | undefined;
+  private readonly onWatchEvent: ((event: WatchedEvent) => void) | undefined;
 
   protected constructor(options: ConnectOptions) {
     super();
     this.platform = options.platform ?? nodePlatform;
     this.onReplyHeader = options.onReplyHeader;
+    this.onWatchEvent = options.onWatchEvent;
     this.hosts = parseConnectString(options.connectString);
     this.requestedTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.explicitConnectTimeoutMs = options.connectTimeoutMs;
@@ -480,6 +482,8 @@ export class ClientCore extends EventEmitter<ClientEvents> {
   }
 
   private dispatchEvent(event: WatchedEvent): void {
+    const hook = this.onWatchEvent;
+    if (hook !== undefined) this.safely(() => hook(event));
     const callbacks = this.watchRegistry.take(event.type, event.path);
     if (!callbacks) return;
     for (const callback of callbacks) this.invokeWatcher(callback, event);

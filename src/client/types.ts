@@ -74,6 +74,13 @@ export interface ConnectOptions {
    * runs; for recording histories. What it throws goes to the 'error' event.
    */
   onReplyHeader?: (xid: number, zxid: bigint, err: number) => void;
+  /**
+   * Called with every watch event the server sends (xid -1), whether or not a watch callback
+   * of this client is registered for it, before those callbacks run; for tests and tools that
+   * compare what servers send (persistent watches, and events nobody asked for, included).
+   * What it throws goes to the 'error' event.
+   */
+  onWatchEvent?: (event: WatchedEvent) => void;
 }
 
 export interface ConnectedInfo {

@@ -3,25 +3,18 @@
  * digest with addAuth, ip with an address and with CIDR, the `auth` pseudo-scheme), invalid
  * ACLs (InvalidACL), permission failures (NoAuth) and ACL versions.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Perm } from '../../src/client/index.js';
 import type { ACL } from '../../src/client/index.js';
 import { addAuth, create, create2, del, exists, getACL, getChildren, getData, m, multi, on, script, setACL, setData, whoAmI } from './dsl.js';
 import { digestId } from './model.js';
-import { SKIP_WITHOUT_ZOOKEEPER, ServerPair, assertCovers } from './servers.js';
+import { SKIP_WITHOUT_ZOOKEEPER, pairForSuite, assertCovers } from './servers.js';
 
 const acl = (scheme: string, id: string, perms: number = Perm.ALL): ACL => ({ perms, id: { scheme, id } });
 const ALICE_ID = digestId('alice', 'secret');
 
 void describe('differential: ACLs and credentials', { skip: SKIP_WITHOUT_ZOOKEEPER, timeout: 120_000 }, () => {
-  let pair: ServerPair;
-
-  before(async () => {
-    pair = await ServerPair.start({ extendedTypes: true });
-  });
-  after(async () => {
-    await pair?.stop();
-  });
+  const pair = pairForSuite({ extendedTypes: true });
 
   void test('getACL and setACL: every scheme, ACL versions, every error', async () => {
     const trace = await pair.expectSame(

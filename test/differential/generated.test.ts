@@ -12,14 +12,14 @@
  * (one step a line) and the first step where the servers disagree.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { script } from './arbitraries.js';
 import { showScript, scriptSource } from './model.js';
 import type { Script } from './model.js';
 import type { Trace } from './runner.js';
 import { KNOWN_BUG_AVOIDANCE, KNOWN_DIFFERENCES } from './known-differences.js';
-import { SKIP_WITHOUT_ZOOKEEPER, ServerPair } from './servers.js';
+import { SKIP_WITHOUT_ZOOKEEPER, pairForSuite } from './servers.js';
 
 const DEFAULT_SEED = 20_240_611;
 const SEED = process.env.PADDOCK_DIFF_SEED ? Number(process.env.PADDOCK_DIFF_SEED) : DEFAULT_SEED;
@@ -41,14 +41,7 @@ function tally(counts: Map<string, number>, generated: Script, trace: Trace): vo
 }
 
 void describe('differential: generated scripts', { skip: SKIP_WITHOUT_ZOOKEEPER, timeout: 900_000 }, () => {
-  let pair: ServerPair;
-
-  before(async () => {
-    pair = await ServerPair.start({ extendedTypes: true });
-  });
-  after(async () => {
-    await pair?.stop();
-  });
+  const pair = pairForSuite({ extendedTypes: true });
 
   void test(`${RUNS} generated scripts: Paddock answers as Apache ZooKeeper (seed ${SEED})`, async (t) => {
     assert.ok(Number.isInteger(SEED) && Number.isInteger(RUNS) && RUNS > 0, 'PADDOCK_DIFF_SEED and PADDOCK_DIFF_RUNS must be integers');

@@ -3,7 +3,7 @@
  * Apache ZooKeeper 3.8 gives for it (assertCovers checks ZooKeeper really gave them): the same
  * script runs on Paddock and on ZooKeeper and the traces must agree, step by step.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   create,
   create2,
@@ -25,19 +25,12 @@ import {
   sync,
   addAuth,
 } from './dsl.js';
-import { SKIP_WITHOUT_ZOOKEEPER, ServerPair, assertCovers } from './servers.js';
+import { SKIP_WITHOUT_ZOOKEEPER, pairForSuite, assertCovers } from './servers.js';
 
 const OP = { create: 1, create2: 15, createContainer: 19, createTTL: 21 } as const;
 
 void describe('differential: hand-written scripts per op', { skip: SKIP_WITHOUT_ZOOKEEPER, timeout: 120_000 }, () => {
-  let pair: ServerPair;
-
-  before(async () => {
-    pair = await ServerPair.start({ extendedTypes: true });
-  });
-  after(async () => {
-    await pair?.stop();
-  });
+  const pair = pairForSuite({ extendedTypes: true });
 
   void test('create and create2: every mode, sequence numbers, every error', async () => {
     const trace = await pair.expectSame(
@@ -273,14 +266,7 @@ void describe('differential: hand-written scripts per op', { skip: SKIP_WITHOUT_
 });
 
 void describe('differential: extended types disabled', { skip: SKIP_WITHOUT_ZOOKEEPER, timeout: 60_000 }, () => {
-  let pair: ServerPair;
-
-  before(async () => {
-    pair = await ServerPair.start({ extendedTypes: false });
-  });
-  after(async () => {
-    await pair?.stop();
-  });
+  const pair = pairForSuite({ extendedTypes: false });
 
   void test('TTL creates are Unimplemented; containers still work', async () => {
     const trace = await pair.expectSame(

@@ -15,6 +15,7 @@
  * Set PADDOCK_DIFF_PADDOCK=process to run Paddock as a `paddock start` child process (the
  * default is in-process, which is faster on a 2-core machine).
  */
+import { after, before } from 'node:test';
 import { apacheZooKeeperAvailable, startApacheZooKeeper } from '../support/apache-zookeeper.js';
 import { startInProcess, startProcess } from '../support/paddock.js';
 import type { Script } from './model.js';
@@ -103,6 +104,28 @@ export class ServerPair {
   async stop(): Promise<void> {
     await Promise.all(this.stops.map((stop) => stop().catch(() => undefined)));
   }
+}
+
+/**
+ * A pair started before the tests of the suite this is called in and stopped after them. The
+ * servers exist only from the suite's `before` on, so call its methods in tests and hooks.
+ */
+export function pairForSuite(options: PairOptions): Pick<ServerPair, 'run' | 'expectSame'> {
+  let pair: ServerPair | undefined;
+  before(async () => {
+    pair = await ServerPair.start(options);
+  });
+  after(async () => {
+    await pair?.stop();
+  });
+  const started = (): ServerPair => {
+    if (pair === undefined) throw new Error('the server pair is not started yet: use it inside a test');
+    return pair;
+  };
+  return {
+    run: (script, compare) => started().run(script, compare),
+    expectSame: (script, strictness) => started().expectSame(script, strictness),
+  };
 }
 
 /** Every error code in a trace's outcomes, multi results included. */

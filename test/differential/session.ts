@@ -1,17 +1,18 @@
 /**
  * A session of the differential suite: the project's ZooKeeperClient, plus two things a
- * differential test needs that the client's public API does not give:
+ * differential test needs:
  *
  * - every watch event the server sends, in arrival order, whether or not a client callback
  *   is registered for it (persistent watches have no callback; a server that sends an event
- *   nobody asked for must show up too). The client's private `dispatchEvent` is wrapped.
+ *   nobody asked for must show up too): the client's `onWatchEvent` option.
  * - requests sent exactly as given (`raw`): ops the client has no method for (addWatch,
  *   removeWatches, checkWatches) and bodies it refuses to send (invalid paths, unknown create
  *   flags, read ops in a multi). They go through the client's own queue (`submit`), so they
  *   keep the session's FIFO order with the client's other calls.
  *
- * Both reach into the client's internals; `open` checks they are still there and fails loudly
- * if the client was refactored under us.
+ * `raw` reaches into the client's internals (the public API has no way to send a request the
+ * client thinks invalid); the constructor checks they are still there and fails loudly if the
+ * client was refactored under us.
  */
 import { ZooKeeperClient } from '../../src/client/index.js';
 import type { WatchedEvent } from '../../src/client/index.js';
@@ -22,7 +23,6 @@ import { WatchKind } from '../../src/client/watches.js';
 interface ClientInternals {
   nextXid(): number;
   submit(request: Request): void;
-  dispatchEvent(event: WatchedEvent): void;
 }
 
 export const SESSION_TIMEOUT_MS = 10_000;
@@ -30,27 +30,30 @@ export const SESSION_TIMEOUT_MS = 10_000;
 export const REPLY_TIMEOUT_MS = 5_000;
 
 export class DiffSession {
-  /** Watch events as the server sent them, not yet taken by `takeEvents`. */
-  private events: WatchedEvent[] = [];
-
-  private constructor(readonly client: ZooKeeperClient) {
+  private constructor(
+    readonly client: ZooKeeperClient,
+    /** Watch events as the server sent them, not yet taken by `takeEvents`. */
+    private readonly events: WatchedEvent[],
+  ) {
     const internals = client as unknown as ClientInternals;
-    for (const name of ['nextXid', 'submit', 'dispatchEvent'] as const) {
+    for (const name of ['nextXid', 'submit'] as const) {
       if (typeof internals[name] !== 'function') {
         throw new Error(`ZooKeeperClient has no internal ${name}() any more: update test/differential/session.ts`);
       }
     }
-    const dispatch = internals.dispatchEvent.bind(client);
-    internals.dispatchEvent = (event: WatchedEvent) => {
-      this.events.push({ type: event.type, state: event.state, path: event.path });
-      dispatch(event);
-    };
   }
 
   static async open(connectString: string): Promise<DiffSession> {
-    const client = await ZooKeeperClient.connect({ connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    const events: WatchedEvent[] = [];
+    const client = await ZooKeeperClient.connect({
+      connectString,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      onWatchEvent: (event) => {
+        events.push({ type: event.type, state: event.state, path: event.path });
+      },
+    });
     client.on('error', () => undefined);
-    return new DiffSession(client);
+    return new DiffSession(client, events);
   }
 
   get sessionId(): bigint {
@@ -58,9 +61,7 @@ export class DiffSession {
   }
 
   takeEvents(): WatchedEvent[] {
-    const events = this.events;
-    this.events = [];
-    return events;
+    return this.events.splice(0);
   }
 
   /**

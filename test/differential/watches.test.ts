@@ -5,7 +5,7 @@
  * session syncs, and the events it received are compared.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   addWatch,
   addWatchRaw,
@@ -25,17 +25,10 @@ import {
   setData,
   sync,
 } from './dsl.js';
-import { SKIP_WITHOUT_ZOOKEEPER, ServerPair, assertCovers, sawEvent } from './servers.js';
+import { SKIP_WITHOUT_ZOOKEEPER, pairForSuite, assertCovers, sawEvent } from './servers.js';
 
 void describe('differential: watches', { skip: SKIP_WITHOUT_ZOOKEEPER, timeout: 120_000 }, () => {
-  let pair: ServerPair;
-
-  before(async () => {
-    pair = await ServerPair.start({ extendedTypes: true });
-  });
-  after(async () => {
-    await pair?.stop();
-  });
+  const pair = pairForSuite({ extendedTypes: true });
 
   void test('one-shot watches: exists, getData, getChildren fire once, for the right changes', async () => {
     const trace = await pair.expectSame(

@@ -9,22 +9,11 @@
  * like the Paddock process): every expectation here is ZooKeeper's own behaviour.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startApacheZooKeeper } from '../support/apache-zookeeper.js';
+import { describe, test } from 'node:test';
 import { cliMt, cliMtAvailable, cliMtOne, type CliMtCommandResult, type CliMtResult } from '../support/cli-tools.js';
-import { startProcess } from '../support/paddock.js';
+import { targetForSuite } from './target.js';
 
 const skip = cliMtAvailable() ? false : 'cli_mt (Debian zookeeper-bin) is not installed: run scripts/install-peers.sh';
-
-interface Target {
-  readonly connectString: string;
-  stop(): Promise<void>;
-}
-
-async function startTarget(): Promise<Target> {
-  if (process.env.PADDOCK_INTEROP_TARGET === 'apache') return await startApacheZooKeeper({ tickTime: 200, forceSync: false });
-  return await startProcess();
-}
 
 /** Asserts every command completed and returns the per-command results. */
 function results(r: CliMtResult, count: number): CliMtCommandResult[] {
@@ -42,15 +31,7 @@ function watchEvents(stderr: string): string[] {
 }
 
 void describe('cli_mt against Paddock', { skip, timeout: 60_000 }, () => {
-  let server: Target;
-
-  before(async () => {
-    server = await startTarget();
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const server = targetForSuite();
 
   void test('create (plain, +e, +s, +es, create2), get, set, ls, ls2, exists, delete and error codes', async (t) => {
     const commands = [

@@ -10,10 +10,9 @@
  * like the Paddock process): every expectation here is ZooKeeper's own behaviour.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startApacheZooKeeper } from '../support/apache-zookeeper.js';
+import { describe, test } from 'node:test';
 import { kazooAvailable, kazooPython, spawnKazooPython, type RunningPython } from '../support/cli-tools.js';
-import { startProcess } from '../support/paddock.js';
+import { targetForSuite } from './target.js';
 
 const skip = kazooAvailable() ? false : 'python3-kazoo (Debian) is not installed: run scripts/install-peers.sh';
 
@@ -58,21 +57,6 @@ def done(out):
 
 type Json = Record<string, any>;
 
-interface Target {
-  readonly connectString: string;
-  stop(): Promise<void>;
-}
-
-/**
- * The server under test: a real `paddock start` process (tickTime 200). With
- * PADDOCK_INTEROP_TARGET=apache the same tests run against Apache ZooKeeper 3.8 with the same
- * tickTime, which shows that every expectation here is ZooKeeper's own behaviour.
- */
-async function startTarget(): Promise<Target> {
-  if (process.env.PADDOCK_INTEROP_TARGET === 'apache') return await startApacheZooKeeper({ tickTime: 200, forceSync: false });
-  return await startProcess();
-}
-
 interface ZnodeStat {
   czxid: number;
   mzxid: number;
@@ -95,7 +79,7 @@ function lastJsonLine(stdout: string): Json {
 }
 
 void describe('kazoo against Paddock', { skip, timeout: 60_000 }, () => {
-  let paddock: Target;
+  const paddock = targetForSuite();
   const env = (): NodeJS.ProcessEnv => ({ ZK_HOSTS: paddock.connectString });
 
   /** Runs PRELUDE + body, asserts a clean exit and returns the script's JSON result. */
@@ -105,14 +89,6 @@ void describe('kazoo against Paddock', { skip, timeout: 60_000 }, () => {
     assert.equal(r.code, 0, `kazoo script failed\n${r.stdout}\n${r.stderr}`);
     return lastJsonLine(r.stdout);
   }
-
-  before(async () => {
-    paddock = await startTarget();
-  });
-
-  after(async () => {
-    await paddock?.stop();
-  });
 
   void test('create/get/set/delete, Stat fields and versions', async () => {
     const out = await kazoo(`

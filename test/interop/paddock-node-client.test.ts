@@ -11,10 +11,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startApacheZooKeeper } from '../support/apache-zookeeper.js';
-import { startProcess } from '../support/paddock.js';
 import { ACL, CreateMode, Exception, Id, NodeZk, Permission, codeOf, long, once, withTimeout, zookeeper } from '../support/node-zookeeper-client.js';
 import type { Watcher } from '../support/node-zookeeper-client.js';
+import { startTarget } from './target.js';
+import type { Target } from './target.js';
 
 /** Collects watch events by tag and waits (bounded) for a condition on them. */
 class Events {
@@ -48,16 +48,6 @@ class Events {
       this.waiters.delete(check);
     }
   }
-}
-
-interface Target {
-  readonly connectString: string;
-  stop(): Promise<void>;
-}
-
-async function startTarget(): Promise<Target> {
-  if (process.env.PADDOCK_INTEROP_TARGET === 'apache') return await startApacheZooKeeper({ tickTime: 200, forceSync: false });
-  return await startProcess();
 }
 
 void describe('node-zookeeper-client against Paddock', { timeout: 60_000 }, () => {

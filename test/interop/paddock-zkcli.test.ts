@@ -7,8 +7,7 @@
  * like the Paddock process): every expectation here is ZooKeeper's own behaviour.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startApacheZooKeeper } from '../support/apache-zookeeper.js';
+import { describe, test } from 'node:test';
 import {
   parseZkCliList,
   parseZkCliStat,
@@ -19,19 +18,9 @@ import {
   type ZkCliResult,
   type ZkCliStat,
 } from '../support/cli-tools.js';
-import { startProcess } from '../support/paddock.js';
+import { targetForSuite } from './target.js';
 
 const skip = zkCliAvailable() ? false : 'zkCli.sh or java (Debian zookeeper) is not installed: run scripts/install-peers.sh';
-
-interface Target {
-  readonly connectString: string;
-  stop(): Promise<void>;
-}
-
-async function startTarget(): Promise<Target> {
-  if (process.env.PADDOCK_INTEROP_TARGET === 'apache') return await startApacheZooKeeper({ tickTime: 200, forceSync: false });
-  return await startProcess();
-}
 
 /** Asserts the batch ran to the end and returns each command's output. */
 function outputs(r: ZkCliResult, count: number): string[] {
@@ -47,15 +36,7 @@ function stat(text: string | undefined): ZkCliStat {
 }
 
 void describe('zkCli.sh against Paddock', { skip, timeout: 60_000 }, () => {
-  let server: Target;
-
-  before(async () => {
-    server = await startTarget();
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const server = targetForSuite();
 
   void test('create (plain, -s, -e, -s -e), get, set -v, stat, ls, delete, deleteall and their errors', async (t) => {
     const commands = [

@@ -5,33 +5,19 @@
  * comes before the damage, removes what follows (later segments included), and the log goes
  * on from there.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { LogCorruptError, RecoveryError, TxnLog, listSegments } from '../../../src/storage/index.js';
-import { FaultyFileSystem } from '../../support/faulty-fs.js';
-import { Workload, assertSameTree, prng, randInt, continueAfter, recoverDir, replay, splitIntoBatches, writeBatches } from './helpers.js';
+import { Workload, assertSameTree, prng, randInt, continueAfter, recoverDir, replay, splitIntoBatches, writeBatches, fileSystemForThisFile } from './helpers.js';
 import type { RecordPlace } from './helpers.js';
 
 const SEED = 0xc0ffee;
 const TRUNCATED_MESSAGE = 'operator asked to truncate the corrupt transaction log here; later segments are removed';
 
-let fs: FaultyFileSystem;
-let dirCounter = 0;
-async function freshDir(): Promise<string> {
-  const dir = join(fs.dir, `d${++dirCounter}`);
-  await fs.mkdirp(dir);
-  return dir;
-}
-
-before(async () => {
-  fs = await FaultyFileSystem.create('paddock-corrupt-');
-});
-after(async () => {
-  await fs.cleanup();
-});
+const { fs, freshDir } = await fileSystemForThisFile('paddock-corrupt-');
 
 async function expectCorrupt(dir: string, victim: RecordPlace, where: string): Promise<LogCorruptError> {
   const sizes = await Promise.all((await listSegments(fs, dir)).map((s) => fs.sizeOf(join(dir, s.name))));

@@ -13,20 +13,7 @@ import type { ServerConfig, ServerOptions } from '../../../src/server/index.js';
 import { ZooKeeperClient, ZooKeeperError } from '../../../src/client/index.js';
 import { SEGMENT_HEADER_BYTES } from '../../../src/storage/index.js';
 import { FaultyFileSystem } from '../../support/faulty-fs.js';
-
-const DEADLINE_MS = 10_000;
-
-async function bounded<T>(promise: Promise<T>, what: string, timeoutMs = DEADLINE_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { bounded } from './helpers.js';
 
 function configFor(dataDir: string): ServerConfig {
   const entries = parseProperties(`tickTime=100\ndataDir=${dataDir}\nclientPort=0\nclientPortAddress=127.0.0.1\n`);

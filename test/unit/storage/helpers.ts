@@ -1,19 +1,45 @@
 /**
- * Shared by the storage tests: a seeded workload of valid txns, a comparable dump of a tree,
- * a recovery log that keeps its warnings, and writing batches to a TxnLog while remembering
- * where each record landed.
+ * Shared by the storage tests: a temp-dir FaultyFileSystem per test file, a seeded workload of
+ * valid txns, a comparable dump of a tree, a recovery log that keeps its warnings, writing
+ * batches to a TxnLog while remembering where each record landed, and a deadline for a promise.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { JuteWriter, OpCode, Err } from '../../../src/jute/index.js';
 import type { ACL } from '../../../src/jute/index.js';
 import { DataTree, OPEN_ACL_UNSAFE, statOf, childPath } from '../../../src/tree/index.js';
 import type { Txn, TxnBody } from '../../../src/tree/index.js';
 import { TxnLog, encodeRecord, SEGMENT_HEADER_BYTES, recover } from '../../../src/storage/index.js';
 import type { FileSystem, Recovered } from '../../../src/storage/index.js';
+import { FaultyFileSystem } from '../../support/faulty-fs.js';
 
 import { randInt } from '../../support/random.js';
 export { prng, randInt } from '../../support/random.js';
+
+export interface FileSystemForThisFile {
+  fs: FaultyFileSystem;
+  /** A new, empty, numbered subdirectory of fs.dir: no test sees another's segments or snapshots. */
+  freshDir(): Promise<string>;
+}
+
+/**
+ * One FaultyFileSystem for the whole test file (created at import, so that the file's helpers
+ * can close over it), over a temp dir named with `prefix` and removed after the file's tests.
+ */
+export async function fileSystemForThisFile(prefix: string): Promise<FileSystemForThisFile> {
+  const fs = await FaultyFileSystem.create(prefix);
+  after(() => fs.cleanup());
+  let dirCount = 0;
+  return {
+    fs,
+    async freshDir() {
+      const dir = join(fs.dir, `d${++dirCount}`);
+      await fs.mkdirp(dir);
+      return dir;
+    },
+  };
+}
 
 function randomBytes(random: () => number, length: number): Buffer {
   const bytes = Buffer.alloc(length);
@@ -279,3 +305,17 @@ export function splitIntoBatches(txns: readonly Txn[], random: () => number, max
   return batches;
 }
 
+const DEADLINE_MS = 10_000;
+
+/** `promise`, or a rejection naming `what` when it has not settled within `timeoutMs`. */
+export async function bounded<T>(promise: Promise<T>, what: string, timeoutMs = DEADLINE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,30 +3,16 @@
  * of them: after it, recovery yields the same tree, and does so from each kept snapshot
  * (the newer ones being lost), not only from the newest.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Storage, TxnLog, listSegments, listSnapshots, purge, scanSegment, storageDirs, writeSnapshot } from '../../../src/storage/index.js';
-import { FaultyFileSystem } from '../../support/faulty-fs.js';
-import { CapturingLog, Workload, assertSameTree, prng, randInt, recoverDir } from './helpers.js';
+import { CapturingLog, Workload, assertSameTree, prng, randInt, recoverDir, fileSystemForThisFile } from './helpers.js';
 
 const SEED = 0x9e29e;
 
-let fs: FaultyFileSystem;
-let dirCounter = 0;
-async function freshDir(): Promise<string> {
-  const dir = join(fs.dir, `d${++dirCounter}`);
-  await fs.mkdirp(dir);
-  return dir;
-}
-
-before(async () => {
-  fs = await FaultyFileSystem.create('paddock-purge-');
-});
-after(async () => {
-  await fs.cleanup();
-});
+const { fs, freshDir } = await fileSystemForThisFile('paddock-purge-');
 
 /** The largest zxid in each segment. */
 async function segmentEnds(dir: string): Promise<Map<string, bigint>> {

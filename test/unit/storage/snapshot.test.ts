@@ -4,7 +4,7 @@
  * its zxid even when the tree changes while it is being written (copy-on-write); and a
  * damaged or missing newest snapshot makes recovery fall back to the older one plus the log.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,25 +13,11 @@ import { OpCode } from '../../../src/jute/index.js';
 import { DataTree } from '../../../src/tree/index.js';
 import type { Txn } from '../../../src/tree/index.js';
 import { SnapshotCorruptError, TxnLog, listSnapshots, readSnapshot, snapshotName, writeSnapshot } from '../../../src/storage/index.js';
-import { FaultyFileSystem } from '../../support/faulty-fs.js';
-import { Workload, assertSameTree, prng, randInt, recoverDir, replay, splitIntoBatches } from './helpers.js';
+import { Workload, assertSameTree, prng, randInt, recoverDir, replay, splitIntoBatches, fileSystemForThisFile } from './helpers.js';
 
 const SEED = 0x5a5a;
 
-let fs: FaultyFileSystem;
-let dirCounter = 0;
-async function freshDir(): Promise<string> {
-  const dir = join(fs.dir, `d${++dirCounter}`);
-  await fs.mkdirp(dir);
-  return dir;
-}
-
-before(async () => {
-  fs = await FaultyFileSystem.create('paddock-snap-');
-});
-after(async () => {
-  await fs.cleanup();
-});
+const { fs, freshDir } = await fileSystemForThisFile('paddock-snap-');
 
 async function appendAll(dir: string, txns: readonly Txn[], random: () => number, lastZxid = 0n): Promise<void> {
   const log = new TxnLog({ dir, fs, preallocBytes: 256 * 1024, forceSync: false }, lastZxid);

@@ -4,34 +4,20 @@
  * and every intact record before the damage, cuts the rest with a warning, and the log goes
  * on from there: a second recovery sees the old txns and the new ones, without warnings.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import type { Txn } from '../../../src/tree/index.js';
 import { TxnLog, listSegments, SEGMENT_HEADER_BYTES } from '../../../src/storage/index.js';
-import { FaultyFileSystem } from '../../support/faulty-fs.js';
-import { Workload, assertSameTree, prng, randInt, continueAfter, recoverDir, replay, splitIntoBatches, writeBatches } from './helpers.js';
+import { Workload, assertSameTree, prng, randInt, continueAfter, recoverDir, replay, splitIntoBatches, writeBatches, fileSystemForThisFile } from './helpers.js';
 import type { RecordPlace } from './helpers.js';
 
 const SEED = 0x7042;
 const TORN_MESSAGE = 'cut off a torn write at the end of the transaction log';
 
-let fs: FaultyFileSystem;
-let dirCounter = 0;
-async function freshDir(): Promise<string> {
-  const dir = join(fs.dir, `d${++dirCounter}`);
-  await fs.mkdirp(dir);
-  return dir;
-}
-
-before(async () => {
-  fs = await FaultyFileSystem.create('paddock-torn-');
-});
-after(async () => {
-  await fs.cleanup();
-});
+const { fs, freshDir } = await fileSystemForThisFile('paddock-torn-');
 
 type Damage = 'truncate' | 'zero' | 'garbage';
 

@@ -3,34 +3,19 @@
  * preallocation steps; and group commit through DurableCommitter: txns proposed while a sync
  * runs share the next sync, and none is committed before the sync that covers it.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { OpCode } from '../../../src/jute/index.js';
 import type { ACL } from '../../../src/jute/index.js';
 import type { Txn, TxnBody } from '../../../src/tree/index.js';
 import { TxnLog, listSegments, scanSegment } from '../../../src/storage/index.js';
 import { DurableCommitter } from '../../../src/server/commit.js';
-import { FaultyFileSystem } from '../../support/faulty-fs.js';
-import { Workload, assertSameTree, prng, recoverDir, splitIntoBatches } from './helpers.js';
+import { Workload, assertSameTree, prng, recoverDir, splitIntoBatches, bounded, fileSystemForThisFile } from './helpers.js';
 
 const SEED = 0x5eed_0a;
 
-let fs: FaultyFileSystem;
-let dirCounter = 0;
-async function freshDir(): Promise<string> {
-  const dir = join(fs.dir, `d${++dirCounter}`);
-  await fs.mkdirp(dir);
-  return dir;
-}
-
-before(async () => {
-  fs = await FaultyFileSystem.create('paddock-txnlog-');
-});
-after(async () => {
-  await fs.cleanup();
-});
+const { fs, freshDir } = await fileSystemForThisFile('paddock-txnlog-');
 
 // ---- arbitraries: any txn the codec can carry, valid for a tree or not ----
 
@@ -169,18 +154,6 @@ function committerOn(log: TxnLog) {
   return { committer, committed, fatal, violations };
 }
 
-async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Resolves when `condition` holds, checking after every turn of the event loop. */
 async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -259,7 +232,7 @@ describe('group commit (DurableCommitter)', () => {
     fs.failWritesAfter(5);
     try {
       for (let i = 0; i < 10; i++) committer.propose(workload.next());
-      await bounded(until(() => fatal.length > 0, 'the fatal error'), 5000, 'fatal');
+      await bounded(until(() => fatal.length > 0, 'the fatal error'), 'fatal', 5000);
       committer.propose(workload.next());
       await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));
