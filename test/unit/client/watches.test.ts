@@ -147,4 +147,31 @@ void describe('client watches (Paddock)', { timeout: 30_000 }, () => {
       assert.deepEqual(seen, [event(EventType.NodeDataChanged, path)]);
     }
   });
+
+  void test('onWatchEvent hears each event the server sends, before the callbacks it fires', async () => {
+    const path = uniquePath('hook');
+    const heard: Array<{ event: WatchedEvent; callbacksRun: number }> = [];
+    let callbacksRun = 0;
+    const hooked = await ZooKeeperClient.connect({
+      connectString: server.connectString,
+      sessionTimeoutMs: 2000,
+      onWatchEvent: (e) => void heard.push({ event: e, callbacksRun }),
+    });
+    try {
+      await hooked.create(path, 'a');
+      const recorder = new Recorder();
+      await hooked.getData(path, (e) => {
+        callbacksRun++;
+        recorder.callback(e);
+      });
+      await hooked.getChildren(path, recorder.callback);
+      await other.delete(path);
+      await recorder.waitForCount(2);
+      await settle(hooked);
+      // One NodeDeleted from the server for both watches: the hook hears it once, first.
+      assert.deepEqual(heard, [{ event: event(EventType.NodeDeleted, path), callbacksRun: 0 }]);
+    } finally {
+      await hooked.close();
+    }
+  });
 });
