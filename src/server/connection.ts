@@ -41,6 +41,11 @@ export class Connection implements Watcher, ReplySink {
   readonly stats: ConnectionStats;
   session: ClientSession | null = null;
   handshakeDone = false;
+  /**
+   * Frames that came while the connect request waits (a learner catching up before it judges
+   * a session): clients send SetWatches and auth right behind it. Null when not waiting.
+   */
+  heldFrames: Buffer[] | null = null;
   closed = false;
   /** The connection's SASL exchange, once the client started one. */
   sasl: DigestMd5Server | null = null;

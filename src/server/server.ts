@@ -69,6 +69,9 @@ export interface ServerOptions {
   commitLogWindow?: number;
 }
 
+/** Frames a client may send behind a connect request that waits; more is not a client. */
+const MAX_FRAMES_HELD_AT_CONNECT = 1024;
+
 export class PaddockServer implements ConnectionHandler {
   readonly watches = new WatchManager();
   /** Set by start(), once an ensemble member has read its id from dataDir/myid. */
@@ -435,6 +438,11 @@ export class PaddockServer implements ConnectionHandler {
   }
 
   onFrame(connection: Connection, frame: Buffer): void {
+    if (connection.heldFrames !== null) {
+      if (connection.heldFrames.length >= MAX_FRAMES_HELD_AT_CONNECT) connection.close();
+      else connection.heldFrames.push(Buffer.from(frame));
+      return;
+    }
     this.packetsReceivedTotal++;
     if (!connection.handshakeDone) {
       this.handshake(connection, ConnectRequestCodec.read(new JuteReader(frame)));
@@ -510,7 +518,7 @@ export class PaddockServer implements ConnectionHandler {
     return writer.toBuffer();
   }
 
-  private handshake(connection: Connection, request: ConnectRequest): void {
+  private handshake(connection: Connection, request: ConnectRequest, caughtUp = false): void {
     // MUTATION serveReadsWhenDeposed: a member that is not serving accepts sessions anyway.
     if (this.replicator && !this.replicator.serving && !mutations.serveReadsWhenDeposed) {
       // Not serving (looking, or syncing with a leader): the client tries another member.
@@ -543,13 +551,28 @@ export class PaddockServer implements ConnectionHandler {
       return;
     }
     const info = this.sessions.get(request.sessionId);
+    const replicator = this.replicator;
+    if (!info && !caughtUp && replicator?.serving && !replicator.isLeader && checkSessionPassword(request.sessionId, request.passwd)) {
+      // A session this member has not heard of may have been created through another member a
+      // moment ago: ZooKeeper's learner asks the leader. This one catches up with the leader
+      // (sync) and looks again; the client had its session only once it was committed there.
+      connection.heldFrames = [];
+      const asked = replicator.sync(() => {
+        const held = connection.heldFrames ?? [];
+        connection.heldFrames = null;
+        if (connection.closed) return;
+        this.handshake(connection, request, true);
+        for (const frame of held) if (!connection.closed) this.onFrame(connection, frame);
+      });
+      if (!asked) connection.close();
+      return;
+    }
     if (!info || info.closing || !checkSessionPassword(request.sessionId, request.passwd)) {
       // ZooKeeper answers an invalid session with zeros (the client reports expiry) and closes.
       connection.send(this.connectResponse(request, 0, 0n, Buffer.alloc(SESSION_PASSWORD_BYTES)));
       connection.close();
       return;
     }
-    const replicator = this.replicator;
     if (replicator?.isLeader) this.owners.claim(request.sessionId, this.config.serverId);
     else if (replicator && replicator.serving && !replicator.revalidate(request.sessionId)) {
       // The leader must hear of the move before anything we forward for the session.
