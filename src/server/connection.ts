@@ -106,14 +106,22 @@ export class Connection implements Watcher, ReplySink {
     for (const frame of frames) {
       if (this.closed) return;
       this.stats.packetsReceived++;
-      try {
-        this.handler.onFrame(this, frame);
-      } catch (error) {
-        this.log.warn({ conn: this.id, remote: this.remoteAddress, reason: (error as Error).message }, 'closing connection: bad request');
-        this.close();
-        return;
-      }
+      if (!this.handleFrame(frame)) return;
     }
+  }
+
+  /**
+   * Hands a frame to the server; a request it cannot take closes this connection, never the
+   * server. Also for frames held back while the connect request waited. False once closed.
+   */
+  handleFrame(frame: Buffer): boolean {
+    try {
+      this.handler.onFrame(this, frame);
+    } catch (error) {
+      this.log.warn({ conn: this.id, remote: this.remoteAddress, reason: (error as Error).message }, 'closing connection: bad request');
+      this.close();
+    }
+    return !this.closed;
   }
 
   /** Queues a whole frame (length prefix included) for the socket. */

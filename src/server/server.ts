@@ -561,8 +561,15 @@ export class PaddockServer implements ConnectionHandler {
         const held = connection.heldFrames ?? [];
         connection.heldFrames = null;
         if (connection.closed) return;
-        this.handshake(connection, request, true);
-        for (const frame of held) if (!connection.closed) this.onFrame(connection, frame);
+        // Runs inside the replicator's loop: what a client sent must not escape into it.
+        try {
+          this.handshake(connection, request, true);
+        } catch (error) {
+          this.log.warn({ err: (error as Error).message }, 'closing connection: resumed session failed');
+          connection.close();
+          return;
+        }
+        for (const frame of held) if (!connection.handleFrame(frame)) return;
       });
       if (!asked) connection.close();
       return;
