@@ -133,6 +133,21 @@ describe('sim network', () => {
     assert.equal(code, 'ECONNREFUSED');
   });
 
+  test('nothing written after a dropped segment arrives: TCP delivers no gap', async () => {
+    const k = new Kernel({ seed: 8 });
+    const net = new SimNetwork(k);
+    const e = await connectPair(k, net);
+    e.client.write('a');
+    net.dropRate = 1;
+    e.client.write('b');
+    net.dropRate = 0;
+    e.client.write('c');
+    await k.runFor(100);
+    const data = e.log.filter((line) => line.startsWith('S:data:'));
+    assert.deepEqual(data, ['S:data:a']);
+    assert.ok(e.log.includes('S:error:ECONNRESET'));
+  });
+
   test('pause holds data events until resume', async () => {
     const k = new Kernel({ seed: 7 });
     const net = new SimNetwork(k);

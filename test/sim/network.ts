@@ -55,6 +55,11 @@ class Direction {
   heldSinceMs = -1;
   /** Bumped whenever the held queue empties: a user-timeout check for an old episode is stale. */
   episode = 0;
+  /**
+   * A segment of this direction was dropped and the connection is being reset: TCP delivers
+   * nothing past a gap, so nothing written after it arrives (until the reset lands).
+   */
+  broken = false;
   constructor(
     readonly src: SimSocket,
     readonly dst: SimSocket,
@@ -361,7 +366,9 @@ export class SimNetwork {
   /** Queues a segment on a direction; `urgent` segments (RST, close) skip data not yet delivered. */
   send(direction: Direction, segment: Segment, urgent = false): void {
     const { src, dst } = direction;
+    if (direction.broken) return;
     if (segment.kind === 'data' && this.dropRate > 0 && this.prng.chance(this.dropRate)) {
+      direction.broken = true;
       this.resetConnection(src, 'drop');
       return;
     }

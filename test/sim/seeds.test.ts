@@ -40,6 +40,10 @@ const REGRESSIONS: Array<{ options: SeedOptions; found: string }> = [
     found: 'Paddock: a learner applied a batch of commits and only then answered a sync waiting for the first of them, so the sync reply carried a newer zxid than the reply of the session\'s write committed in the same batch, sent after it (syncs are settled after each txn now)',
   },
   {
+    options: { seed: 9098, members: 3, profile: 'all', virtualMs: 6000 },
+    found: 'simulator: a dropped segment reset the connection, but what was written after it still arrived before the reset, so a learner saw a SNAP without its last piece; TCP delivers nothing past a gap (network.ts), and a learner now checks a reassembled snapshot and drops the leader instead of stopping on it',
+  },
+  {
     options: { seed: 1, members: 3, profile: 'all', virtualMs: 6000 },
     found: 'checker: a watch notification\'s zxid -1 was recorded as ffffffffffffffff, so zxid-monotonic saw every later reply go back (client.ts records signed hex now)',
   },

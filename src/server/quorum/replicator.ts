@@ -17,7 +17,7 @@ import type { Txn } from '../../tree/index.js';
 import { DataTree } from '../../tree/index.js';
 import { ZabNode, epochOf, zxidHex } from '../../zab/index.js';
 import type { Ready, RoleChange, ZabMessage, ZabStatus } from '../../zab/index.js';
-import { parseSnapshotBytes, streamSnapshot } from '../../storage/index.js';
+import { parseSnapshotBytes, streamSnapshot, verifySnapshotBytes } from '../../storage/index.js';
 import type { FileSystem, Recovered, Storage } from '../../storage/index.js';
 import { mutations, nodePlatform } from '../../platform/index.js';
 import type { Platform, TimerHandle } from '../../platform/index.js';
@@ -401,11 +401,18 @@ export class Replicator implements Committer {
     pending.bytes += part.bytes.length;
   }
 
+  /** The whole snapshot for the SNAP at `zxid`, checked; null when it is missing or damaged. */
   private takeSnapshotParts(peer: number, zxid: bigint): Buffer | null {
     const pending = this.snapParts.get(peer);
     this.snapParts.delete(peer);
     if (pending === undefined || pending.zxid !== zxid || pending.bytes === 0) return null;
-    return Buffer.concat(pending.parts, pending.bytes);
+    const snapshot = Buffer.concat(pending.parts, pending.bytes);
+    try {
+      if (verifySnapshotBytes(snapshot, 'snapshot from the leader').zxid !== zxid) return null;
+    } catch {
+      return null;
+    }
+    return snapshot;
   }
 
   /** The election port carries votes and nothing else. */
