@@ -338,6 +338,8 @@ export class Replicator implements Committer {
   private onFrame(peer: number, frame: Buffer): void {
     const payload = this.decodeFrom(peer, frame, 'quorum');
     if (payload === null) return;
+    // A SNAP's pieces come back to back, then the SNAP: anything else ends an unfinished one.
+    if (payload.kind !== 'snapPart' && !(payload.kind === 'zab' && payload.message.type === 'snap')) this.snapParts.delete(peer);
     switch (payload.kind) {
       case 'zab': {
         let message = payload.message;
