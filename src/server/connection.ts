@@ -110,13 +110,18 @@ export class Connection implements Watcher, ReplySink {
     }
   }
 
-  /**
-   * Hands a frame to the server; a request it cannot take closes this connection, never the
-   * server. Also for frames held back while the connect request waited. False once closed.
-   */
+  /** Hands a frame to the server (see guarded); also for frames held while the connect request waited. */
   handleFrame(frame: Buffer): boolean {
+    return this.guarded(() => this.handler.onFrame(this, frame));
+  }
+
+  /**
+   * Runs the server's handling of what this client sent: if it throws, this connection
+   * closes, never the server. False once closed.
+   */
+  guarded(handle: () => void): boolean {
     try {
-      this.handler.onFrame(this, frame);
+      handle();
     } catch (error) {
       this.log.warn({ conn: this.id, remote: this.remoteAddress, reason: (error as Error).message }, 'closing connection: bad request');
       this.close();

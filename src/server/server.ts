@@ -562,13 +562,7 @@ export class PaddockServer implements ConnectionHandler {
         connection.heldFrames = null;
         if (connection.closed) return;
         // Runs inside the replicator's loop: what a client sent must not escape into it.
-        try {
-          this.handshake(connection, request, true);
-        } catch (error) {
-          this.log.warn({ err: (error as Error).message }, 'closing connection: resumed session failed');
-          connection.close();
-          return;
-        }
+        if (!connection.guarded(() => this.handshake(connection, request, true))) return;
         for (const frame of held) if (!connection.handleFrame(frame)) return;
       });
       if (!asked) connection.close();

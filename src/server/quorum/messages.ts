@@ -3,7 +3,8 @@
  * own — a learner forwarding a client write to the leader (REQUEST), `sync` (SYNC and its
  * answer SYNC_DONE), and REVALIDATE (a client reconnected to the learner with an existing
  * session: the leader makes that learner the session's owner), and the pieces of a SNAP's
- * snapshot, which go ahead of the SNAP itself. The first byte of a payload says which. The election port carries only ZAB `vote` messages, in the same framing.
+ * snapshot, which go ahead of the SNAP itself. The first byte of a payload says which. The
+ * election port carries only ZAB `vote` messages, in the same framing.
  */
 import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Id } from '../../jute/index.js';

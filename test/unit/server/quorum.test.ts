@@ -17,6 +17,7 @@ import { decodePayload, decodeTouches, encodePayload, encodeTouches } from '../.
 import { QuorumTransport } from '../../../src/server/quorum/transport.js';
 import { silentLogger } from '../../../src/server/log.js';
 import { freePort } from '../../support/free-port.js';
+import { waitFor } from '../client/helpers.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -141,15 +142,6 @@ void describe('a streamed snapshot', () => {
   });
 });
 
-/** Polls `done` every 10 ms; fails after `ms`. */
-async function until(done: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    assert.ok(Date.now() < deadline, `${what} within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 void describe('paced quorum sends', () => {
   async function pair(t: { after(fn: () => Promise<void>): void }) {
     const [port1, port2] = [await freePort(), await freePort()];
@@ -166,7 +158,7 @@ void describe('paced quorum sends', () => {
     });
     await one.start();
     await two.start();
-    await until(() => one.isConnected(2) && two.isConnected(1), 'the members connect');
+    await waitFor(() => one.isConnected(2) && two.isConnected(1), 'the members connect');
     return { one, two, received, port1 };
   }
 
@@ -186,7 +178,7 @@ void describe('paced quorum sends', () => {
       assert.equal(await send, true);
     }
     assert.ok(waited > 0, 'a 48 MiB stream never met backpressure');
-    await until(() => received.length === 48, 'all 48 frames arrive', 10_000);
+    await waitFor(() => received.length === 48, 'all 48 frames arrive', 10_000);
     received.forEach((frame, i) => {
       assert.equal(frame.length, piece);
       assert.equal(frame[0], i);
@@ -199,18 +191,18 @@ void describe('paced quorum sends', () => {
     const sender = two.pacedSender(1);
     assert.ok(sender);
     assert.equal(await sender.send(Buffer.from('before')), true);
-    await until(() => received.length === 1, 'the first frame arrives');
+    await waitFor(() => received.length === 1, 'the first frame arrives');
     // Member 1 stops and comes back: member 2 redials, a new connection.
     await one.stop();
     const again = new QuorumTransport(1, { host: '127.0.0.1', port: port1 }, [{ id: 2, host: '127.0.0.1', port: 0 }], { onFrame: (_p, f) => void received.push(Buffer.from(f)), onDisconnected: () => undefined }, silentLogger());
     t.after(() => again.stop());
     await again.start();
-    await until(() => two.isConnected(1) && again.isConnected(2), 'member 2 reconnects');
+    await waitFor(() => two.isConnected(1) && again.isConnected(2), 'member 2 reconnects');
     assert.equal(await sender.send(Buffer.from('after')), false);
     const fresh = two.pacedSender(1);
     assert.ok(fresh, 'a new sender for the new connection');
     assert.equal(await fresh.send(Buffer.from('fresh')), true);
-    await until(() => received.length === 2, 'the frame on the new connection arrives');
+    await waitFor(() => received.length === 2, 'the frame on the new connection arrives');
     assert.deepEqual(received.map((f) => f.toString()), ['before', 'fresh']);
   });
 });
