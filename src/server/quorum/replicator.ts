@@ -360,8 +360,7 @@ export class Replicator implements Committer {
             this.host.log.warn({ peer }, 'bad session touches in a PING');
           }
         }
-        const step = message;
-        this.input(() => this.zab.step(peer, step));
+        this.input(() => this.zab.step(peer, message));
         return;
       }
       case 'snapPart':
